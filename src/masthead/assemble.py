@@ -1,0 +1,109 @@
+"""Stage 3 — assemble: normalised articles into sections, related reading matched, identity fixed."""
+
+from __future__ import annotations
+
+import mimetypes
+import uuid
+from dataclasses import replace
+from urllib.parse import urlsplit
+
+from PIL import Image as PILImage
+
+from masthead.model import (
+    Article,
+    Asset,
+    BuildWarning,
+    Issue,
+    LoadedIssue,
+    RelatedLink,
+    Section,
+)
+from masthead.normalise import article_ids, normalise
+from masthead.text import slugify, title_key
+
+
+def assemble(loaded: LoadedIssue) -> tuple[Issue, list[BuildWarning]]:
+    ids = article_ids(loaded.articles)
+    warnings: list[BuildWarning] = []
+    articles: list[Article] = []
+    for raw in loaded.articles:
+        article, article_warnings = normalise(raw, ids)
+        articles.append(article)
+        warnings.extend(article_warnings)
+
+    articles = link_related(articles)
+    sections = []
+    used_ids = {a.id for a in articles}
+    for title in loaded.section_titles:
+        members = tuple(a for a in articles if a.section == title)
+        if not members:
+            warnings.append(BuildWarning(f"section '{title}' has no articles", loaded.source))
+            continue
+        section_id = f"section-{slugify(title, 'section')}"
+        while section_id in used_ids:
+            section_id += "-s"
+        used_ids.add(section_id)
+        sections.append(Section(title=title, id=section_id, articles=members))
+
+    cover = None
+    if loaded.info.cover_image is not None:
+        path = loaded.info.cover_image
+        media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        width = height = None
+        if media_type != "image/svg+xml":
+            with PILImage.open(path) as im:
+                width, height = im.size
+        suffix = ".jpg" if path.suffix.lower() == ".jpeg" else path.suffix.lower()
+        cover = Asset(path, f"images/cover-art{suffix}", media_type, width, height)
+
+    issue = Issue(
+        source=loaded.source,
+        publication=loaded.publication,
+        info=loaded.info,
+        sections=tuple(sections),
+        identifier=issue_identifier(loaded),
+        cover_image=cover,
+    )
+    return issue, warnings
+
+
+def issue_identifier(loaded: LoadedIssue) -> str:
+    """Stable per issue: the same publication, volume and number give the same identifier."""
+    pub = loaded.publication
+    info = loaded.info
+    if info.number is not None:
+        name = f"masthead:{pub.issn or pub.url or pub.name}:{info.volume}:{info.number}"
+    else:
+        name = f"masthead:{pub.issn or pub.url or pub.name}:{info.title}:{info.date}"
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, name)}"
+
+
+def _url_key(url: str) -> str:
+    parts = urlsplit(url.strip())
+    return f"{parts.netloc.lower()}{parts.path.rstrip('/')}" if parts.netloc else ""
+
+
+def link_related(articles: list[Article]) -> list[Article]:
+    """Point related items at articles of this issue (by url, slug or title); others keep urls."""
+    by_key: dict[str, str] = {}
+    for a in articles:
+        by_key.setdefault(f"t:{title_key(a.title)}", a.id)
+        by_key.setdefault(f"s:{a.id}", a.id)
+        if slug := a.extra.get("slug"):
+            by_key.setdefault(f"s:{slugify(str(slug))}", a.id)
+        if key := _url_key(a.url):
+            by_key.setdefault(f"u:{key}", a.id)
+    linked = []
+    for article in articles:
+        items = []
+        for item in article.related:
+            target = (
+                (by_key.get(f"u:{_url_key(item.url)}") if _url_key(item.url) else None)
+                or by_key.get(f"t:{title_key(item.title)}")
+                or by_key.get(f"s:{slugify(item.title)}")
+            )
+            if target == article.id:
+                target = None
+            items.append(RelatedLink(item.title, item.url, target or ""))
+        linked.append(replace(article, related=tuple(items)))
+    return linked

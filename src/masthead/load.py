@@ -1,0 +1,296 @@
+"""Stage 1 — load: find the issue's files and read them (manifest, articles) without interpreting."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from masthead.errors import InputError
+from masthead.model import IssueInfo, LoadedIssue, Publication, RawArticle
+from masthead.settings import (
+    ISSUE_FILE_TABLES,
+    ISSUE_KEYS,
+    SECTION_KEYS,
+    check_keys,
+    expect,
+    key_line,
+    parse_date,
+    publication_table,
+    read_toml,
+)
+from masthead.text import slugify
+
+ARTICLE_SUFFIXES = (".md", ".markdown")
+# Readers for other article formats, by suffix; the importer registers raw crawled files here.
+ARTICLE_READERS: dict[str, Callable[[Path, str, Publication], RawArticle]] = {}
+
+_YAML_FENCE = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(\r?\n|\Z)", re.S)
+_TOML_FENCE = re.compile(r"\A\+\+\+[ \t]*\r?\n(.*?\r?\n)?\+\+\+[ \t]*(\r?\n|\Z)", re.S)
+
+
+def load(
+    path: Path, title: str | None = None, article_files: list[Path] | None = None
+) -> LoadedIssue:
+    """Read an issue folder (with `issue.toml`) or any folder of Markdown articles."""
+    path = path.resolve()
+    if not path.exists():
+        raise InputError("no such file or folder", path, hint="give the path of an issue folder")
+    if path.is_file():
+        if path.name == "issue.toml":
+            path = path.parent
+        else:
+            raise InputError("is a file", path, hint="give the folder that holds the articles")
+    manifest = path / "issue.toml"
+    if manifest.exists():
+        return _load_manifest(path, manifest, title)
+    return _load_folder(path, title)
+
+
+def _publication(
+    folder: Path, override: dict[str, Any] | None, manifest: Path | None, manifest_text: str,
+    default_name: str,
+) -> Publication:
+    values: dict[str, Any] = {}
+    template_dirs: list[Path] = []
+    shared = folder.parent / "publication.toml" if manifest else folder / "publication.toml"
+    if shared.exists():
+        table, text = read_toml(shared)
+        values.update(publication_table(table, shared, text, "publication.toml"))
+        if (shared.parent / "templates").is_dir():
+            template_dirs.append(shared.parent / "templates")
+    if override:
+        assert manifest is not None
+        values.update(publication_table(override, manifest, manifest_text, "[publication]"))
+    if manifest and (manifest.parent / "templates").is_dir():
+        template_dirs.insert(0, manifest.parent / "templates")
+    extra = {k: values.pop(k) for k in list(values) if isinstance(values[k], dict)}
+    values.setdefault("name", default_name)
+    return Publication(**values, template_dirs=tuple(template_dirs), extra=extra)
+
+
+def _load_manifest(folder: Path, manifest: Path, title: str | None) -> LoadedIssue:
+    data, text = read_toml(manifest)
+    check_keys(data, ISSUE_FILE_TABLES, manifest, text, "issue.toml")
+    pub_table = expect(data.get("publication", {}), dict, "publication", manifest, text)
+    publication = _publication(folder, pub_table, manifest, text, default_name=folder.name)
+
+    issue = expect(data.get("issue", {}), dict, "issue", manifest, text)
+    check_keys(issue, ISSUE_KEYS, manifest, text, "[issue]")
+    date = None
+    if "date" in issue:
+        date = parse_date(issue["date"], "date", manifest, key_line(text, "date"))
+    for key in ("volume", "number"):
+        if key in issue:
+            expect(issue[key], int, key, manifest, text)
+    cover_lines = tuple(
+        expect(line, str, "cover_lines", manifest, text)
+        for line in expect(issue.get("cover_lines", []), list, "cover_lines", manifest, text)
+    )
+    cover_image = None
+    if "cover_image" in issue:
+        cover_image = folder / expect(issue["cover_image"], str, "cover_image", manifest, text)
+        if not cover_image.is_file():
+            raise InputError(
+                f"cover image not found: {issue['cover_image']}", manifest,
+                key_line(text, "cover_image"), "check the file name",
+            )
+    info = IssueInfo(
+        title=title or expect(issue.get("title", publication.name), str, "title", manifest, text),
+        date=date,
+        volume=issue.get("volume"),
+        number=issue.get("number"),
+        cover_lines=cover_lines,
+        cover_image=cover_image,
+        description=expect(issue.get("description", ""), str, "description", manifest, text),
+        slug=slugify(issue.get("slug") or _issue_slug(issue, folder)),
+    )
+
+    sections = expect(data.get("sections", []), list, "sections", manifest, text)
+    if not sections:
+        raise InputError(
+            "lists no sections", manifest, None,
+            'add a [[sections]] table with `title` and `articles = ["file.md", …]`',
+        )
+    raw_articles: list[RawArticle] = []
+    section_titles: list[str] = []
+    seen: dict[Path, str] = {}
+    for section in sections:
+        section = expect(section, dict, "sections", manifest, text)
+        check_keys(section, SECTION_KEYS, manifest, text, "[[sections]]")
+        if "title" not in section:
+            raise InputError("a section has no `title`", manifest, key_line(text, "sections"))
+        section_title = expect(section["title"], str, "title", manifest, text)
+        section_titles.append(section_title)
+        for name in expect(section.get("articles", []), list, "articles", manifest, text):
+            name = expect(name, str, "articles", manifest, text)
+            article_path = (folder / name).resolve()
+            line = _line_of(text, name)
+            if article_path in seen:
+                raise InputError(
+                    f"article {name} is listed twice (in '{seen[article_path]}' and "
+                    f"'{section_title}')", manifest, line, "list each article once",
+                )
+            if not article_path.is_file():
+                raise InputError(
+                    f"article file not found: {name}", manifest, line,
+                    "check the file name (paths are relative to the issue folder)",
+                )
+            seen[article_path] = section_title
+            raw_articles.append(read_article(article_path, section_title, publication))
+    return LoadedIssue(folder, publication, info, tuple(raw_articles), tuple(section_titles))
+
+
+def _issue_slug(issue: dict[str, Any], folder: Path) -> str:
+    if "number" in issue:
+        if "volume" in issue:
+            return f"vol-{issue['volume']}-no-{issue['number']}"
+        return f"no-{issue['number']}"
+    return folder.name
+
+
+def _line_of(text: str, needle: str) -> int | None:
+    index = text.find(f'"{needle}"')
+    if index < 0:
+        index = text.find(f"'{needle}'")
+    return text.count("\n", 0, index) + 1 if index >= 0 else None
+
+
+def find_articles(folder: Path) -> list[Path]:
+    """Article files of a zero-config folder: `*.md`, `*.markdown` and `*/index.md` bundles."""
+    found = [
+        p for p in folder.iterdir()
+        if p.is_file() and p.suffix.lower() in ARTICLE_SUFFIXES and not p.name.startswith(".")
+        and p.name.lower() not in {"readme.md", "license.md"}
+    ]
+    for sub in folder.iterdir():
+        if sub.is_dir() and not sub.name.startswith((".", "_")):
+            for name in ("index.md", "index.markdown"):
+                if (sub / name).is_file():
+                    found.append(sub / name)
+                    break
+    return found
+
+
+def _load_folder(folder: Path, title: str | None) -> LoadedIssue:
+    issue_title = title or folder.name
+    publication = _publication(folder, None, None, "", default_name=issue_title)
+    paths = find_articles(folder)
+    if not paths:
+        raise InputError(
+            "holds no articles and no issue.toml", folder,
+            hint="add Markdown files (.md) or an issue.toml listing them",
+        )
+    raw = [read_article(p, issue_title, publication) for p in paths]
+    raw.sort(key=lambda a: (article_date(a) or dt.date.min, _sort_name(a.path)))
+    info = IssueInfo(title=issue_title, slug=slugify(issue_title))
+    return LoadedIssue(folder, publication, info, tuple(raw), (issue_title,))
+
+
+def _sort_name(path: Path) -> str:
+    return path.parent.name if path.stem == "index" else path.stem
+
+
+_DATE_IN_PATH = re.compile(r"(?<!\d)(\d{4})[/-](\d{2})[/-](\d{2})(?!\d)")
+
+
+def article_date(article: RawArticle) -> dt.date | None:
+    """The article's date: `date` in front matter, else one in its `path`/`url` or file name."""
+    meta = article.meta
+    if meta.get("date") not in (None, ""):
+        return parse_date(meta["date"], "date", article.path, _meta_line(article, "date"))
+    for candidate in (str(meta.get("path", "")), str(meta.get("url", "")), article.path.name):
+        match = _DATE_IN_PATH.search(candidate)
+        if match:
+            try:
+                return dt.date(*map(int, match.groups()))
+            except ValueError:
+                continue
+    return None
+
+
+def _meta_line(article: RawArticle, key: str) -> int | None:
+    try:
+        text = article.path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return key_line(text.split("\n", article.body_line)[0] if article.body_line else text, key)
+
+
+def decode(raw: bytes, path: Path) -> str:
+    if b"\x00" in raw[:8192]:
+        raise InputError("is a binary file, not text", path, hint="give a Markdown or text file")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"is not UTF-8 text (byte 0x{raw[exc.start]:02x})", path, line,
+            "save the file as UTF-8",
+        ) from exc
+    return text.removeprefix("\ufeff").replace("\r\n", "\n")
+
+
+def read_article(path: Path, section: str, publication: Publication) -> RawArticle:
+    """Read one article file: bytes → text → front matter + body."""
+    reader = ARTICLE_READERS.get(path.suffix.lower())
+    if reader is None and path.suffix.lower() not in ARTICLE_SUFFIXES:
+        known = ", ".join(sorted({*ARTICLE_SUFFIXES, *ARTICLE_READERS}))
+        raise InputError(f"unsupported article type '{path.suffix}'", path, hint=f"use {known}")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror})", path) from exc
+    text = decode(raw, path)
+    if reader is not None:
+        return reader(path, text, publication)
+    meta, body, body_line = split_front_matter(text, path)
+    return RawArticle(path, meta, body, body_line, section)
+
+
+def split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str, int]:
+    """Split YAML (`---`) or TOML (`+++`) front matter from the body; parse it strictly."""
+    for fence, kind in ((_YAML_FENCE, "yaml"), (_TOML_FENCE, "toml")):
+        match = fence.match(text)
+        if not match:
+            continue
+        source = match.group(1) or ""
+        body_line = text.count("\n", 0, match.end()) + 1
+        meta = _parse_meta(source, kind, path)
+        return meta, text[match.end():], body_line
+    if text.startswith(("---\n", "+++\n")):
+        raise InputError(
+            "front matter is not closed", path, 1,
+            f"end it with a line holding only {text[:3]}",
+        )
+    return {}, text, 1
+
+
+def _parse_meta(source: str, kind: str, path: Path) -> dict[str, Any]:
+    if kind == "yaml":
+        try:
+            meta = yaml.safe_load(source) if source.strip() else {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 2 if mark is not None else None  # +1 for 1-based, +1 for the fence.
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise InputError(f"malformed YAML front matter: {problem}", path, line,
+                             "fix the front matter syntax") from exc
+    else:
+        try:
+            meta = tomllib.loads(source)
+        except tomllib.TOMLDecodeError as exc:
+            match = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+            line = int(match.group(1)) + 1 if match else None
+            message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+            raise InputError(f"malformed TOML front matter: {message}", path, line,
+                             "fix the front matter syntax") from exc
+    if not isinstance(meta, dict):
+        raise InputError("front matter is not a table of keys", path, 2,
+                         "write `key: value` lines between the --- fences")
+    return meta

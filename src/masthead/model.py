@@ -1,0 +1,202 @@
+"""The typed objects passed between stages: load → normalise → assemble → render → package."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from masthead.text import slugify
+
+
+@dataclass(frozen=True)
+class Publication:
+    """Settings shared by every issue of a publication (`publication.toml` or `[publication]`)."""
+
+    name: str  # Like "The Lantern".
+    language: str = "en"  # BCP 47, like "en-GB".
+    tagline: str = ""
+    publisher: str = ""
+    url: str = ""
+    issn: str = ""
+    rights: str = ""  # Like "© 2026 Lantern Press. All rights reserved."
+    description: str = ""
+    page_size: str = "A4"  # A4, letter or a5/tablet; see pdf.PAGE_SIZES.
+    email_limit_mb: float = 10.0
+    template_dirs: tuple[Path, ...] = ()  # Publication's own theme folders, most specific first.
+    extra: dict[str, Any] = field(default_factory=dict)  # Tables later stages own (import, email).
+
+
+@dataclass(frozen=True)
+class IssueInfo:
+    """The issue's own identity (`[issue]` in issue.toml)."""
+
+    title: str
+    date: dt.date | None = None
+    volume: int | None = None
+    number: int | None = None
+    cover_lines: tuple[str, ...] = ()
+    cover_image: Path | None = None
+    description: str = ""
+    slug: str = ""  # Used in output file names, like "vol-3-no-7".
+
+
+@dataclass(frozen=True)
+class SectionPlan:
+    """A section as the manifest lists it, before its articles are loaded."""
+
+    title: str
+    article_paths: tuple[Path, ...]
+
+
+@dataclass(frozen=True)
+class RawArticle:
+    """An article file split into front matter and Markdown body, untouched."""
+
+    path: Path
+    meta: dict[str, Any]
+    body: str
+    body_line: int  # 1-based line of the file where the body starts (for messages).
+    section: str
+
+
+@dataclass(frozen=True)
+class LoadedIssue:
+    """Everything read from disk for one issue; nothing interpreted yet beyond the manifest."""
+
+    source: Path  # The issue folder (or the zero-config folder).
+    publication: Publication
+    info: IssueInfo
+    articles: tuple[RawArticle, ...]
+    section_titles: tuple[str, ...]  # In reading order.
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A file carried into the outputs: an image referenced by an article or the cover."""
+
+    source: Path  # Absolute path of the file on disk.
+    href: str  # Name inside the EPUB, like "images/rust-survey-1-do-you-use-rust.png".
+    media_type: str  # Like "image/png".
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True)
+class Image:
+    """A lead image with its words."""
+
+    asset: Asset
+    alt: str
+    caption: str = ""
+    credit: str = ""
+
+
+@dataclass(frozen=True)
+class RelatedLink:
+    """One "related reading" item. `target` names an article of this issue when it is one."""
+
+    title: str
+    url: str = ""  # External address, "" when none is usable.
+    target: str = ""  # The matched article's id, "" when not in this issue.
+
+
+@dataclass(frozen=True)
+class Article:
+    """A normalised article: metadata interpreted, body rendered to (X)HTML fragments."""
+
+    id: str  # Unique in the issue, [a-z0-9-], like "night-walkers".
+    title: str
+    source: Path
+    section: str
+    dek: str = ""
+    authors: tuple[str, ...] = ()
+    date: dt.date | None = None
+    tags: tuple[str, ...] = ()
+    summary: str = ""
+    url: str = ""
+    lead_image: Image | None = None
+    related: tuple[RelatedLink, ...] = ()
+    body_xhtml: str = ""  # For the EPUB (XML serialisation).
+    body_html: str = ""  # For the PDF (HTML serialisation of the same tree).
+    assets: tuple[Asset, ...] = ()
+    word_count: int = 0
+    missing_alt: int = 0  # Images in the body without alt text.
+    extra: dict[str, Any] = field(default_factory=dict)  # Unrecognised front matter keys.
+
+    @property
+    def reading_minutes(self) -> int:
+        return max(1, round(self.word_count / 230))
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    id: str
+    articles: tuple[Article, ...]
+
+
+@dataclass(frozen=True)
+class Issue:
+    """The assembled issue: the one object the renderers read."""
+
+    source: Path
+    publication: Publication
+    info: IssueInfo
+    sections: tuple[Section, ...]
+    identifier: str  # Stable per issue, like "urn:uuid:…".
+    cover_image: Asset | None = None
+
+    @property
+    def articles(self) -> tuple[Article, ...]:
+        return tuple(a for s in self.sections for a in s.articles)
+
+    @property
+    def assets(self) -> tuple[Asset, ...]:
+        seen: dict[str, Asset] = {}
+        for article in self.articles:
+            for asset in article.assets:
+                seen.setdefault(asset.href, asset)
+        if self.cover_image is not None:
+            seen.setdefault(self.cover_image.href, self.cover_image)
+        return tuple(seen.values())
+
+    @property
+    def output_stem(self) -> str:
+        """File name without extension, like "the-lantern-vol-3-no-7"."""
+        pub = slugify(self.publication.name)
+        issue = self.info.slug or slugify(self.info.title)
+        return pub if pub == issue else f"{pub}-{issue}"
+
+    @property
+    def full_title(self) -> str:
+        """Title carrying publication, number and date, like "The Lantern, No. 7 — November 2026"."""
+        parts = [self.publication.name]
+        if self.info.number is not None:
+            parts.append(f"No. {self.info.number}")
+        head = ", ".join(parts)
+        if self.info.title and self.info.title != self.publication.name:
+            head += f": {self.info.title}"
+        if self.info.date is not None:
+            head += f" ({self.info.date.strftime('%B %Y')})"
+        return head
+
+
+@dataclass(frozen=True)
+class BuildWarning:
+    """Something suspicious that did not stop the build (`--strict` makes it fatal)."""
+
+    message: str
+    path: Path | None = None
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    outputs: tuple[Path, ...]
+    warnings: tuple[BuildWarning, ...] = ()
+    pdf_pages: int | None = None
+    timings: dict[str, float] = field(default_factory=dict)

@@ -1,0 +1,403 @@
+"""Stage 2 — normalise: front matter interpreted, Markdown rendered and cleaned, images resolved."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from html import escape
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import lxml.html
+import nh3
+from lxml import etree
+from markdown_it import MarkdownIt
+from mdit_py_plugins.footnote import footnote_plugin
+from PIL import Image as PILImage
+from PIL import UnidentifiedImageError
+
+from masthead.errors import InputError
+from masthead.load import article_date
+from masthead.model import Article, Asset, BuildWarning, Image, RawArticle, RelatedLink
+from masthead.settings import key_line
+from masthead.text import slugify
+
+KNOWN_KEYS = {
+    "title", "subtitle", "dek", "authors", "author", "date", "tags", "summary", "description",
+    "image", "image_alt", "image_caption", "image_credit", "related", "url", "slug",
+}
+IMAGE_TYPES = {
+    ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
+    ".svg": "image/svg+xml", ".webp": "image/webp",
+}
+# Tags and attributes an article body may carry; everything else (script, style, iframe, form,
+# event handlers) is dropped so no output is "scripted" or fetches remote content.
+ALLOWED_TAGS = set(nh3.ALLOWED_TAGS) - {"map", "area", "center", "acronym", "tt", "strike"} | {
+    "section", "figure", "figcaption", "sup", "sub", "hr",
+}
+ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
+    "*": {"id", "class", "title", "lang", "dir"},
+    "a": {"href"},
+    "img": {"src", "alt", "width", "height"},
+    "td": {"colspan", "rowspan", "style"},
+    "th": {"colspan", "rowspan", "scope", "style"},
+    "ol": {"start", "reversed", "type"},
+    "code": {"class"},
+    "time": {"datetime"},
+}
+HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+URL_SCHEMES = {"http", "https", "mailto", "ftp", "tel"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def markdown_renderer() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": True, "typographer": True})
+    md.enable(["table", "strikethrough", "replacements", "smartquotes"])
+    md.use(footnote_plugin)
+    return md
+
+
+_MD = markdown_renderer()
+
+
+@dataclass(frozen=True)
+class ArticleRef:
+    """What other articles need to know of one article before any is normalised."""
+
+    id: str
+    path: Path
+
+
+def article_ids(raws: tuple[RawArticle, ...]) -> dict[Path, str]:
+    """Unique ids for every article: `slug`, else the file name (bundle folder for index.md)."""
+    ids: dict[Path, str] = {}
+    used: dict[str, Path] = {}
+    for raw in raws:
+        base = raw.meta.get("slug") or (raw.path.parent.name if raw.path.stem == "index"
+                                         else raw.path.stem)
+        slug = slugify(str(base), "article")
+        if slug[0].isdigit():
+            slug = f"a-{slug}"  # XML ids cannot start with a digit.
+        if slug in {"cover", "contents", "nav", "toc", "style", "images"}:
+            slug = f"{slug}-article"
+        if slug in used:
+            if raw.meta.get("slug"):
+                raise InputError(
+                    f"duplicate article slug '{slug}' (also {used[slug]})", raw.path,
+                    hint="give each article its own `slug`",
+                )
+            n = 2
+            while f"{slug}-{n}" in used:
+                n += 1
+            slug = f"{slug}-{n}"
+        used[slug] = raw.path
+        ids[raw.path] = slug
+    return ids
+
+
+def normalise(raw: RawArticle, ids: dict[Path, str]) -> tuple[Article, list[BuildWarning]]:
+    """Turn one raw article into an Article; warnings are returned, never printed."""
+    meta = dict(raw.meta)
+    warnings: list[BuildWarning] = []
+    article_id = ids[raw.path]
+    body = _CONTROL.sub("", raw.body)
+
+    title = _text(meta, "title", raw)
+    if not title:
+        match = re.match(r"\s*#\s+(.+?)\s*#*\s*(\n|$)", body)
+        if not match:
+            raise InputError(
+                "has no title", raw.path, 1,
+                "add `title` to the front matter or start the body with a `# Heading`",
+            )
+        title = match.group(1).strip()
+        body = body[match.end():]
+
+    authors: list[str]
+    if "authors" in meta:
+        value = meta["authors"]
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(a, str) for a in value):
+            raise InputError("`authors` must be a list of names", raw.path, _line(raw, "authors"),
+                             'write authors = ["Ada Lovelace"]')
+        authors = [a.strip() for a in value if a.strip()]
+    elif "author" in meta:
+        authors = [_text(meta, "author", raw)]
+    else:
+        authors = []
+
+    tags = meta.get("tags", [])
+    if isinstance(tags, str):
+        tags = [t.strip() for t in tags.split(",")]
+    if not isinstance(tags, list):
+        raise InputError("`tags` must be a list", raw.path, _line(raw, "tags"))
+
+    assets: dict[str, Asset] = {}
+    lead_image = None
+    if meta.get("image"):
+        src = _text(meta, "image", raw)
+        asset = _asset(src, raw, article_id, assets, _line(raw, "image"))
+        if asset is None:
+            warnings.append(BuildWarning(f"lead image is not a local file, skipped: {src}", raw.path))
+        else:
+            alt = _text(meta, "image_alt", raw)
+            if not alt:
+                warnings.append(BuildWarning("lead image has no `image_alt` text", raw.path))
+            lead_image = Image(asset, alt, _text(meta, "image_caption", raw),
+                               _text(meta, "image_credit", raw))
+
+    html = _MD.render(body)
+    html = nh3.clean(
+        html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, link_rel=None,
+        url_schemes=URL_SCHEMES, strip_comments=True,
+    )
+    tree = lxml.html.fragment_fromstring(html, create_parent="div")
+    missing_alt = _clean_tree(tree, raw, article_id, ids, assets, warnings)
+    body_xhtml, body_html = _serialise(tree, ids)
+    word_count = len(tree.text_content().split())
+
+    extra = {k: v for k, v in meta.items() if k not in KNOWN_KEYS}
+    article = Article(
+        id=article_id,
+        title=title,
+        source=raw.path,
+        section=raw.section,
+        dek=_text(meta, "dek", raw) or _text(meta, "subtitle", raw),
+        authors=tuple(authors),
+        date=article_date(raw),
+        tags=tuple(str(t) for t in tags if str(t).strip()),
+        summary=_text(meta, "summary", raw) or _text(meta, "description", raw),
+        url=_text(meta, "url", raw),
+        lead_image=lead_image,
+        related=_related(meta.get("related"), raw),
+        body_xhtml=body_xhtml,
+        body_html=body_html,
+        assets=tuple(assets.values()),
+        word_count=word_count,
+        missing_alt=missing_alt,
+        extra=extra,
+    )
+    if missing_alt:
+        warnings.append(BuildWarning(f"{missing_alt} image(s) have no alt text", raw.path))
+    return article, warnings
+
+
+def _line(raw: RawArticle, key: str) -> int | None:
+    try:
+        text = raw.path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    head = "\n".join(text.splitlines()[: raw.body_line])
+    return key_line(head, key)
+
+
+def _text(meta: dict[str, Any], key: str, raw: RawArticle) -> str:
+    value = meta.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, dt.date | int | float) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        raise InputError(f"`{key}` must be text", raw.path, _line(raw, key))
+    return value.strip()
+
+
+def _related(value: Any, raw: RawArticle) -> tuple[RelatedLink, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise InputError("`related` must be a list", raw.path, _line(raw, "related"),
+                         "list titles, or tables with `title` and `url`")
+    items: list[RelatedLink] = []
+    for entry in value:
+        if isinstance(entry, str):
+            title, url = entry, ""
+        elif isinstance(entry, dict) and isinstance(entry.get("title"), str):
+            title, url = entry["title"], str(entry.get("url") or "")
+        else:
+            raise InputError(f"a `related` item is neither a title nor a table with `title`: "
+                             f"{entry!r}", raw.path, _line(raw, "related"))
+        url = url.strip()
+        if url in ("#", "") or urlsplit(url).scheme not in URL_SCHEMES:
+            url = ""
+        if title.strip():
+            items.append(RelatedLink(title=title.strip(), url=url))
+    return tuple(items)
+
+
+def _asset(
+    src: str, raw: RawArticle, article_id: str, assets: dict[str, Asset], line: int | None
+) -> Asset | None:
+    """Resolve a relative image reference to a file; None for remote images."""
+    parts = urlsplit(src)
+    if parts.scheme or src.startswith("//"):
+        return None
+    path = (raw.path.parent / unquote(parts.path)).resolve()
+    suffix = path.suffix.lower()
+    if suffix not in IMAGE_TYPES:
+        raise InputError(f"unsupported image type: {src}", raw.path, line,
+                         "use PNG, JPEG, GIF, SVG or WebP")
+    if not path.is_file():
+        raise InputError(f"image not found: {src}", raw.path, line,
+                         "check the file name (relative to the article)")
+    href = f"images/{article_id}-{slugify(path.stem, 'image')}{'.jpg' if suffix == '.jpeg' else suffix}"
+    if href not in assets:
+        width = height = None
+        if suffix != ".svg":
+            try:
+                with PILImage.open(path) as im:
+                    width, height = im.size
+            except (UnidentifiedImageError, OSError) as exc:
+                raise InputError(f"image cannot be read: {src}", raw.path, line,
+                                 "replace it with a valid image file") from exc
+        assets[href] = Asset(path, href, IMAGE_TYPES[suffix], width, height)
+    return assets[href]
+
+
+def _body_line(raw: RawArticle, needle: str) -> int | None:
+    index = raw.body.find(needle)
+    return raw.body_line + raw.body.count("\n", 0, index) if index >= 0 else None
+
+
+def _clean_tree(
+    tree: lxml.html.HtmlElement, raw: RawArticle, article_id: str, ids: dict[Path, str],
+    assets: dict[str, Asset], warnings: list[BuildWarning],
+) -> int:
+    prefix = f"{article_id}--"
+    # Every id is prefixed with the article's, so ids stay unique in the one-document PDF.
+    # Headings get ids the way Markdown sites make them, so "#some-heading" links keep working.
+    anchors: dict[str, str] = {}
+    used: set[str] = set()
+    for el in tree.iter():
+        original = el.get("id")
+        if not original and el.tag in HEADINGS:
+            original = el.text_content()
+        if not original:
+            continue
+        new_id = prefix + slugify(original, "x")
+        while new_id in used:
+            new_id += "-1"
+        used.add(new_id)
+        el.set("id", new_id)
+        for alias in (original, slugify(original), _github_slug(original)):
+            anchors.setdefault(alias, new_id)
+
+    for a in list(tree.iter("a")):
+        href = (a.get("href") or "").strip()
+        if href in ("", "#"):
+            if a.get("id"):
+                a.attrib.pop("href", None)
+            else:
+                a.drop_tag()  # A link that leads nowhere becomes its text.
+            continue
+        parts = urlsplit(href)
+        if href.startswith("#"):
+            fragment = unquote(href[1:])
+            target_id = anchors.get(fragment) or anchors.get(slugify(fragment))
+            if target_id:
+                a.set("href", "#" + target_id)
+            else:
+                warnings.append(BuildWarning(f"link to a missing anchor made plain: {href}",
+                                             raw.path))
+                a.drop_tag()
+        elif parts.scheme:
+            continue
+        else:
+            target = (raw.path.parent / unquote(parts.path)).resolve()
+            if target in ids:
+                # Rewritten per output in _serialise.
+                a.set("href", "#" + ids[target])
+                a.set("data-article", ids[target])
+            else:
+                warnings.append(BuildWarning(f"link to a file outside the issue made plain: {href}",
+                                             raw.path))
+                a.drop_tag()  # A link that leads nowhere becomes its text.
+
+    missing_alt = 0
+    for img in list(tree.iter("img")):
+        src = (img.get("src") or "").strip()
+        alt = (img.get("alt") or "").strip()
+        asset = _asset(src, raw, article_id, assets, _body_line(raw, src)) if src else None
+        if asset is None:
+            # Remote or empty: outputs stay offline, so keep the words and the address.
+            note = lxml.html.Element("span", {"class": "remote-image"})
+            note.text = f"[Image: {alt or 'untitled'}]"
+            if src:
+                warnings.append(BuildWarning(f"remote image not included: {src}", raw.path))
+            note.tail = img.tail
+            img.getparent().replace(img, note)
+            continue
+        img.set("src", asset.href)
+        img.set("alt", alt)
+        if not alt:
+            missing_alt += 1
+        if asset.width and asset.height:
+            img.set("width", str(asset.width))
+            img.set("height", str(asset.height))
+        parent = img.getparent()
+        # A paragraph holding only an image becomes a figure (caption from the image title).
+        if (parent.tag == "p" and len(parent) == 1 and not (parent.text or "").strip()
+                and not (img.tail or "").strip()):
+            parent.tag = "figure"
+            parent.set("class", "figure")
+            title = img.attrib.pop("title", "")
+            if title:
+                caption = etree.SubElement(parent, "figcaption")
+                caption.text = title
+
+    _fix_headings(tree)
+    for table in list(tree.iter("table")):
+        wrapper = lxml.html.Element("div", {"class": "table-wrap"})
+        table.addprevious(wrapper)
+        wrapper.append(table)
+    for sec in tree.iter("section"):
+        if "footnotes" in (sec.get("class") or ""):
+            sec.set("role", "doc-endnotes")
+    for sup in tree.iter("sup"):
+        if "footnote-ref" in (sup.get("class") or ""):
+            for a in sup.iter("a"):
+                a.set("role", "doc-noteref")
+    for a in tree.iter("a"):
+        if "footnote-backref" in (a.get("class") or ""):
+            a.set("role", "doc-backlink")
+            a.set("title", "Back to text")
+    return missing_alt
+
+
+def _github_slug(text: str) -> str:
+    """The anchor GitHub and most static site generators give a heading."""
+    return re.sub(r"[^\w\- ]", "", text.strip().lower()).replace(" ", "-")
+
+
+def _fix_headings(tree: lxml.html.HtmlElement) -> None:
+    """Body headings start at h2 (the title is h1) and never skip a level."""
+    headings = [el for el in tree.iter() if el.tag in HEADINGS]
+    if not headings:
+        return
+    previous = 1
+    for el in headings:
+        level = int(el.tag[1])
+        wanted = min(max(level + 1, 2), previous + 1, 6)
+        el.tag = f"h{wanted}"
+        previous = wanted
+
+
+def _serialise(tree: lxml.html.HtmlElement, ids: dict[Path, str]) -> tuple[str, str]:
+    """The same tree as XHTML (EPUB: links to other files) and HTML (PDF: one document)."""
+    links = [a for a in tree.iter("a") if a.get("data-article")]
+    for a in links:
+        a.set("href", f"{a.attrib.pop('data-article')}.xhtml")
+    xhtml = _inner(tree, "xml")
+    for a in links:
+        a.set("href", "#" + a.get("href").removesuffix(".xhtml"))
+    html = _inner(tree, "html")
+    return xhtml, html
+
+
+def _inner(tree: lxml.html.HtmlElement, method: str) -> str:
+    parts = [escape(tree.text, quote=False)] if tree.text else []
+    parts += [etree.tostring(c, method=method, encoding="unicode", with_tail=True) for c in tree]
+    return "".join(parts)

@@ -1,0 +1,81 @@
+"""Stage 5b — package the PDF: WeasyPrint lays out the rendered issue, offline."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from masthead.errors import InputError
+from masthead.model import BuildWarning, Issue
+from masthead.render import RenderedPdf
+
+# CSS `size` values; the small-screen size suits tablets and e-ink readers.
+PAGE_SIZES = {"a4": "A4", "letter": "letter", "a5": "A5", "tablet": "6in 9in"}
+ASSET_BASE = "file:///masthead-assets/"
+
+
+def page_size_css(name: str) -> str:
+    try:
+        return PAGE_SIZES[name.lower()]
+    except KeyError:
+        raise InputError(
+            f"unknown page size '{name}'", hint=f"use one of: {', '.join(PAGE_SIZES)}"
+        ) from None
+
+
+@dataclass(frozen=True)
+class PdfOutput:
+    data: bytes
+    pages: int
+    warnings: tuple[BuildWarning, ...]
+
+
+class _Collect(logging.Handler):
+    """WeasyPrint reports skipped images and bad CSS through logging; keep them as warnings."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextmanager
+def _weasyprint_warnings() -> Iterator[_Collect]:
+    logger = logging.getLogger("weasyprint")
+    handler = _Collect()
+    logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+
+
+def package_pdf(issue: Issue, rendered: RenderedPdf) -> PdfOutput:
+    # Imported here: an EPUB-only build should not pay for loading the PDF stack.
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    sources = {f"{ASSET_BASE}{a.href}": a.source for a in issue.assets}
+
+    class AssetFetcher(URLFetcher):
+        """Serves the issue's images by their EPUB names; nothing from the network."""
+
+        def fetch(self, url: str, headers: dict | None = None):  # type: ignore[no-untyped-def]
+            source = sources.get(url.split("#")[0])
+            if source is not None:
+                url = Path(source).as_uri()
+            return super().fetch(url, headers)
+
+    fetcher = AssetFetcher(allowed_protocols=["file", "data"])
+    with _weasyprint_warnings() as log:
+        document = HTML(string=rendered.html, base_url=ASSET_BASE, url_fetcher=fetcher).render(
+            optimize_images=True, jpeg_quality=85, dpi=200,
+        )
+        data = document.write_pdf()
+    warnings = tuple(BuildWarning(f"PDF: {m}", issue.source) for m in log.messages)
+    return PdfOutput(data=data, pages=len(document.pages), warnings=warnings)

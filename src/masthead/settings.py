@@ -1,0 +1,108 @@
+"""Reading `publication.toml` and `issue.toml`: strict keys, typed values, errors with lines."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from masthead.errors import InputError
+
+PUBLICATION_KEYS = {
+    "name", "tagline", "language", "publisher", "url", "issn", "rights", "description",
+    "page_size", "email_limit_mb",
+}
+# Tables inside the publication settings that later stages own; each lists its keys.
+PUBLICATION_TABLES: dict[str, set[str]] = {
+    "import": {"boilerplate", "boilerplate_defaults"},
+    "email": {
+        "from", "reply_to", "subject", "note", "unsubscribe_url", "unsubscribe_mailto",
+        "list_id", "dkim_key", "dkim_selector", "dkim_domain", "limit_mb", "suppression",
+        "smtp_host", "smtp_port", "security", "smtp_user", "ca_file", "rate",
+    },
+}
+ISSUE_KEYS = {"volume", "number", "date", "title", "cover_lines", "cover_image", "description", "slug"}
+SECTION_KEYS = {"title", "articles"}
+ISSUE_FILE_TABLES = {"publication", "issue", "sections"}
+
+
+def read_toml(path: Path) -> tuple[dict[str, Any], str]:
+    """Parse a TOML file, turning every failure into an InputError naming file and line."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror})", path) from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError("is not UTF-8 text", path, line, "save the file as UTF-8") from exc
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+        line = int(match.group(1)) if match else None
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        raise InputError(f"invalid TOML: {message}", path, line, "fix the TOML syntax") from exc
+
+
+def key_line(text: str, key: str) -> int | None:
+    """Line where `key = …` or `[key]` appears, for error messages."""
+    pattern = re.compile(rf'^\s*(\[+\s*)?("?){re.escape(key)}\2\s*(=|\]|\.)', re.M)
+    match = pattern.search(text)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def check_keys(
+    table: dict[str, Any], allowed: set[str], path: Path, text: str, where: str
+) -> None:
+    for key in table:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, sorted(allowed), n=1)
+            hint = f"did you mean `{close[0]}`?" if close else f"known keys: {', '.join(sorted(allowed))}"
+            raise InputError(f"unknown key `{key}` in {where}", path, key_line(text, key), hint)
+
+
+def expect(value: Any, kind: type | tuple[type, ...], key: str, path: Path, text: str) -> Any:
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise InputError(f"`{key}` must be a {names}", path, key_line(text, key))
+    return value
+
+
+def parse_date(value: Any, key: str, path: Path, line: int | None) -> dt.date:
+    """A date from TOML/YAML (native) or an ISO string; anything else is an error."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            pass
+    raise InputError(
+        f"`{key}` is not a date: {value!r}", path, line, "write it as YYYY-MM-DD, like 2026-11-01"
+    )
+
+
+def publication_table(
+    table: dict[str, Any], path: Path, text: str, where: str
+) -> dict[str, Any]:
+    """Validate a publication table; returns the plain keys plus extension tables."""
+    allowed = PUBLICATION_KEYS | set(PUBLICATION_TABLES)
+    check_keys(table, allowed, path, text, where)
+    for name, keys in PUBLICATION_TABLES.items():
+        if name in table:
+            sub = expect(table[name], dict, name, path, text)
+            check_keys(sub, keys, path, text, f"[{name}]")
+    for key in ("name", "tagline", "language", "publisher", "url", "issn", "rights", "description",
+                "page_size"):
+        if key in table:
+            expect(table[key], str, key, path, text)
+    if "email_limit_mb" in table:
+        expect(table["email_limit_mb"], (int, float), "email_limit_mb", path, text)
+    return dict(table)

@@ -1,0 +1,86 @@
+"""Templates: the default theme plus a publication's overrides, searched in order."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
+import jinja2
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date
+from babel.lists import format_list
+
+from masthead.errors import TemplateError
+
+# An override extends the default with `{% extends "!default/epub/article.xhtml" %}`.
+DEFAULT_PREFIX = "!default"
+
+
+def default_theme_dir() -> Path:
+    """The default theme: inside the installed package, or `templates/` of a source checkout."""
+    packaged = Path(__file__).parent / "templates"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "templates"
+
+
+def _locale(language: str) -> str:
+    """A Babel locale name for the issue language; English when Babel does not know it."""
+    try:
+        return str(Locale.parse((language or "en").replace("-", "_")))
+    except (ValueError, UnknownLocaleError):
+        return "en"
+
+
+class Theme:
+    """A Jinja2 environment over the publication's template folders, then the default theme."""
+
+    def __init__(self, override_dirs: Sequence[Path] = (), language: str = "en") -> None:
+        self.default_dir = default_theme_dir()
+        self.search_path = [*override_dirs, self.default_dir]
+        loader = jinja2.ChoiceLoader([
+            jinja2.PrefixLoader(
+                {DEFAULT_PREFIX: jinja2.FileSystemLoader(self.default_dir)}, delimiter="/"
+            ),
+            jinja2.FileSystemLoader([str(p) for p in self.search_path]),
+        ])
+        self.env = jinja2.Environment(
+            loader=loader,
+            autoescape=lambda name: bool(name) and not name.endswith((".css", ".txt", ".toml", ".md")),
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        locale = _locale(language)
+        self.env.filters["longdate"] = lambda d: _long_date(d, locale)
+        self.env.filters["monthyear"] = lambda d: (
+            format_date(d, "MMMM y", locale=locale) if d else ""
+        )
+        self.env.filters["names"] = lambda names: (
+            format_list(list(names), locale=locale) if names else ""
+        )
+        self.env.filters["isodate"] = lambda d: d.isoformat() if d else ""
+
+    def render(self, name: str, **context: object) -> str:
+        try:
+            template = self.env.get_template(name)
+        except jinja2.TemplateNotFound as exc:
+            searched = ", ".join(str(p) for p in self.search_path)
+            raise TemplateError(
+                f"template '{exc.name}' not found (searched: {searched})",
+                hint="add the file to your templates folder or fix the name",
+            ) from exc
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(f"template syntax error: {exc.message}",
+                                Path(exc.filename) if exc.filename else None, exc.lineno) from exc
+        try:
+            return template.render(**context)
+        except jinja2.TemplateError as exc:
+            raise TemplateError(f"template '{name}' failed: {exc}",
+                                Path(template.filename) if template.filename else None) from exc
+
+
+def _long_date(value: dt.date | None, locale: str) -> str:
+    return format_date(value, "d MMMM y", locale=locale) if value else ""
