@@ -203,7 +203,7 @@ def article_date(article: RawArticle) -> dt.date | None:
     """The article's date: `date` in front matter, else one in its `path`/`url` or file name."""
     meta = article.meta
     if meta.get("date") not in (None, ""):
-        return parse_date(meta["date"], "date", article.path, _meta_line(article, "date"))
+        return parse_date(meta["date"], "date", article.path, article.meta_line("date"))
     for candidate in (str(meta.get("path", "")), str(meta.get("url", "")), article.path.name):
         match = _DATE_IN_PATH.search(candidate)
         if match:
@@ -212,14 +212,6 @@ def article_date(article: RawArticle) -> dt.date | None:
             except ValueError:
                 continue
     return None
-
-
-def _meta_line(article: RawArticle, key: str) -> int | None:
-    try:
-        text = article.path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-    return key_line(text.split("\n", article.body_line)[0] if article.body_line else text, key)
 
 
 def decode(raw: bytes, path: Path) -> str:
@@ -250,7 +242,8 @@ def read_article(path: Path, section: str, publication: Publication) -> RawArtic
     if reader is not None:
         return reader(path, text, publication)
     meta, body, body_line = split_front_matter(text, path)
-    return RawArticle(path, meta, body, body_line, section)
+    meta_text = "\n".join(text.splitlines()[1 : body_line - 2]) if body_line > 1 else ""
+    return RawArticle(path, meta, body, body_line, section, meta_text)
 
 
 def split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str, int]:

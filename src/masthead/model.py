@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from masthead.settings import key_line
 from masthead.text import slugify
 
 
@@ -59,6 +60,12 @@ class RawArticle:
     body: str
     body_line: int  # 1-based line of the file where the body starts (for messages).
     section: str
+    meta_text: str = ""  # The front matter as written, to point errors at a key's line.
+
+    def meta_line(self, key: str) -> int | None:
+        """Line in the file where front matter `key` is set (the opening fence is line 1)."""
+        line = key_line(self.meta_text, key)
+        return line + 1 if line is not None else None
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ from PIL import UnidentifiedImageError
 from masthead.errors import InputError
 from masthead.load import article_date
 from masthead.model import Article, Asset, BuildWarning, Image, RawArticle, RelatedLink
-from masthead.settings import key_line
 from masthead.text import slugify
 
 KNOWN_KEYS = {
@@ -121,7 +120,7 @@ def normalise(raw: RawArticle, ids: dict[Path, str]) -> tuple[Article, list[Buil
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(a, str) for a in value):
-            raise InputError("`authors` must be a list of names", raw.path, _line(raw, "authors"),
+            raise InputError("`authors` must be a list of names", raw.path, raw.meta_line("authors"),
                              'write authors = ["Ada Lovelace"]')
         authors = [a.strip() for a in value if a.strip()]
     elif "author" in meta:
@@ -133,13 +132,13 @@ def normalise(raw: RawArticle, ids: dict[Path, str]) -> tuple[Article, list[Buil
     if isinstance(tags, str):
         tags = [t.strip() for t in tags.split(",")]
     if not isinstance(tags, list):
-        raise InputError("`tags` must be a list", raw.path, _line(raw, "tags"))
+        raise InputError("`tags` must be a list", raw.path, raw.meta_line("tags"))
 
     assets: dict[str, Asset] = {}
     lead_image = None
     if meta.get("image"):
         src = _text(meta, "image", raw)
-        asset = _asset(src, raw, article_id, assets, _line(raw, "image"))
+        asset = _asset(src, raw, article_id, assets, raw.meta_line("image"))
         if asset is None:
             warnings.append(BuildWarning(f"lead image is not a local file, skipped: {src}", raw.path))
         else:
@@ -185,15 +184,6 @@ def normalise(raw: RawArticle, ids: dict[Path, str]) -> tuple[Article, list[Buil
     return article, warnings
 
 
-def _line(raw: RawArticle, key: str) -> int | None:
-    try:
-        text = raw.path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-    head = "\n".join(text.splitlines()[: raw.body_line])
-    return key_line(head, key)
-
-
 def _text(meta: dict[str, Any], key: str, raw: RawArticle) -> str:
     value = meta.get(key)
     if value is None:
@@ -201,7 +191,7 @@ def _text(meta: dict[str, Any], key: str, raw: RawArticle) -> str:
     if isinstance(value, dt.date | int | float) and not isinstance(value, bool):
         return str(value)
     if not isinstance(value, str):
-        raise InputError(f"`{key}` must be text", raw.path, _line(raw, key))
+        raise InputError(f"`{key}` must be text", raw.path, raw.meta_line(key))
     return value.strip()
 
 
@@ -209,7 +199,7 @@ def _related(value: Any, raw: RawArticle) -> tuple[RelatedLink, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
-        raise InputError("`related` must be a list", raw.path, _line(raw, "related"),
+        raise InputError("`related` must be a list", raw.path, raw.meta_line("related"),
                          "list titles, or tables with `title` and `url`")
     items: list[RelatedLink] = []
     for entry in value:
@@ -219,7 +209,7 @@ def _related(value: Any, raw: RawArticle) -> tuple[RelatedLink, ...]:
             title, url = entry["title"], str(entry.get("url") or "")
         else:
             raise InputError(f"a `related` item is neither a title nor a table with `title`: "
-                             f"{entry!r}", raw.path, _line(raw, "related"))
+                             f"{entry!r}", raw.path, raw.meta_line("related"))
         url = url.strip()
         if url in ("#", "") or urlsplit(url).scheme not in URL_SCHEMES:
             url = ""

@@ -51,7 +51,7 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
 
 def key_line(text: str, key: str) -> int | None:
     """Line where `key = …` or `[key]` appears, for error messages."""
-    pattern = re.compile(rf'^\s*(\[+\s*)?("?){re.escape(key)}\2\s*(=|\]|\.)', re.M)
+    pattern = re.compile(rf'^\s*(\[+\s*)?("?){re.escape(key)}\2\s*(=|:|\]|\.)', re.M)
     match = pattern.search(text)
     return text.count("\n", 0, match.start()) + 1 if match else None
 

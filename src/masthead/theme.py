@@ -63,7 +63,7 @@ class Theme:
         )
         self.env.filters["isodate"] = lambda d: d.isoformat() if d else ""
 
-    def render(self, name: str, **context: object) -> str:
+    def render(self, name: str, /, **context: object) -> str:
         try:
             template = self.env.get_template(name)
         except jinja2.TemplateNotFound as exc:

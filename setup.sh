@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Set up a fresh Debian machine for masthead: system libraries and fonts, then a virtualenv.
+# Usage: ./setup.sh   (idempotent; run as root or with sudo available for the apt step)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# WeasyPrint needs Pango; HarfBuzz's subsetter keeps PDFs small and fast to write.
+# Java runs EPUBCheck; poppler and qpdf inspect PDFs in tests; the fonts are the default theme's.
+APT_PACKAGES=(
+  libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig
+  fonts-ebgaramond fonts-inter fonts-dejavu-core
+  default-jre-headless poppler-utils qpdf
+)
+# A JRE already on the machine will do: EPUBCheck only needs `java`.
+command -v java >/dev/null && APT_PACKAGES=("${APT_PACKAGES[@]/default-jre-headless}")
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  [ -n "$pkg" ] || continue
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+command -v java >/dev/null || { echo "setup.sh: java not found after install" >&2; exit 1; }
+
+PYTHON=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e ".[test]"
+echo "masthead is set up: .venv/bin/masthead --help"
