@@ -27,8 +27,9 @@ from masthead.settings import (
 from masthead.text import slugify
 
 ARTICLE_SUFFIXES = (".md", ".markdown")
-# Readers for other article formats, by suffix; the importer registers raw crawled files here.
-ARTICLE_READERS: dict[str, Callable[[Path, str, Publication], RawArticle]] = {}
+# Readers for other article formats, by suffix: (path, text, section, publication) -> RawArticle.
+# The importer registers raw crawled files (.txt, .html) here.
+ARTICLE_READERS: dict[str, Callable[[Path, str, str, Publication], RawArticle]] = {}
 
 _YAML_FENCE = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(\r?\n|\Z)", re.S)
 _TOML_FENCE = re.compile(r"\A\+\+\+[ \t]*\r?\n(.*?\r?\n)?\+\+\+[ \t]*(\r?\n|\Z)", re.S)
@@ -240,7 +241,7 @@ def read_article(path: Path, section: str, publication: Publication) -> RawArtic
         raise InputError(f"cannot read file ({exc.strerror})", path) from exc
     text = decode(raw, path)
     if reader is not None:
-        return reader(path, text, publication)
+        return reader(path, text, section, publication)
     meta, body, body_line = split_front_matter(text, path)
     meta_text = "\n".join(text.splitlines()[1 : body_line - 2]) if body_line > 1 else ""
     return RawArticle(path, meta, body, body_line, section, meta_text)

@@ -92,9 +92,10 @@ class Asset:
 
 @dataclass(frozen=True)
 class Image:
-    """A lead image with its words."""
+    """A lead image with its words; `asset` is None when only a caption/credit survives
+    (an imported article whose photo was not saved keeps the caption)."""
 
-    asset: Asset
+    asset: Asset | None
     alt: str
     caption: str = ""
     credit: str = ""

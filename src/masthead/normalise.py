@@ -136,6 +136,9 @@ def normalise(raw: RawArticle, ids: dict[Path, str]) -> tuple[Article, list[Buil
 
     assets: dict[str, Asset] = {}
     lead_image = None
+    if not meta.get("image") and (meta.get("image_caption") or meta.get("image_credit")):
+        lead_image = Image(None, "", _text(meta, "image_caption", raw),
+                           _text(meta, "image_credit", raw))
     if meta.get("image"):
         src = _text(meta, "image", raw)
         asset = _asset(src, raw, article_id, assets, raw.meta_line("image"))
