@@ -22,7 +22,9 @@ def need_shared(path: Path) -> Path:
     if not path.exists():
         if os.environ.get("CI"):
             pytest.fail(f"{path} is missing on CI; .ci/run should have stopped earlier")
-        pytest.skip(f"{path} not present (../shared/ is only beside the repo on CI and dev machines)")
+        pytest.skip(
+            f"{path} not present (../shared/ is only beside the repo on CI and dev machines)"
+        )
     return path
 
 
@@ -34,9 +36,20 @@ def epubcheck(epub: Path) -> list[dict]:
 
     report = epub.with_suffix(".epubcheck.json")
     subprocess.run(
-        ["java", "-XX:TieredStopAtLevel=1", "-jar", epubcheck.const.EPUBCHECK, str(epub), "-u",
-         "--json", str(report)],
-        capture_output=True, text=True, check=False, timeout=300,
+        [
+            "java",
+            "-XX:TieredStopAtLevel=1",
+            "-jar",
+            epubcheck.const.EPUBCHECK,
+            str(epub),
+            "-u",
+            "--json",
+            str(report),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
     )
     data = json.loads(report.read_text())
     assert data["checker"]["nFatal"] == 0, data["messages"]

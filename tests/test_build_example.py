@@ -28,7 +28,9 @@ def built(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-
 def test_outputs_named_after_publication_and_issue(built) -> None:  # type: ignore[no-untyped-def]
     result, issue = built
     assert [p.name for p in result.outputs] == [
-        "the-lantern-vol-3-no-7.epub", "the-lantern-vol-3-no-7.pdf"]
+        "the-lantern-vol-3-no-7.epub",
+        "the-lantern-vol-3-no-7.pdf",
+    ]
     assert len(issue.articles) >= 6 and len(issue.sections) >= 3
     assert sum(len(a.assets) for a in issue.articles) >= 2
     assert any(r.target for a in issue.articles for r in a.related)
@@ -61,7 +63,9 @@ def test_epub_structure_and_metadata(built) -> None:  # type: ignore[no-untyped-
     assert meta.findtext(f"{DC}publisher") == "Lantern Press"
     creators = {c.text for c in meta.findall(f"{DC}creator")}
     assert creators == {n for a in issue.articles for n in a.authors}
-    modified = [m.text for m in meta.findall(f"{OPF}meta") if m.get("property") == "dcterms:modified"]
+    modified = [
+        m.text for m in meta.findall(f"{OPF}meta") if m.get("property") == "dcterms:modified"
+    ]
     assert modified == ["2026-11-01T00:00:00Z"]
     spine = [i.get("idref") for i in opf.find(f"{OPF}spine")]
     assert spine[:2] == ["doc-cover", "doc-contents"]
@@ -70,8 +74,10 @@ def test_epub_structure_and_metadata(built) -> None:  # type: ignore[no-untyped-
     # Two-level nav: sections, each with its articles, in spine order.
     ns = {"x": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops"}
     toc = nav.find(".//x:nav[@epub:type='toc']/x:ol", ns)
-    sections = [(li.find("x:a", ns).text, [a.text for a in li.findall("x:ol/x:li/x:a", ns)])
-                for li in toc.findall("x:li", ns)]
+    sections = [
+        (li.find("x:a", ns).text, [a.text for a in li.findall("x:ol/x:li/x:a", ns)])
+        for li in toc.findall("x:li", ns)
+    ]
     assert sections == [(s.title, [a.title for a in s.articles]) for s in issue.sections]
 
 

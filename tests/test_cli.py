@@ -33,16 +33,28 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 BAD_INPUTS = {
     "missing file": (
-        dict(manifest=MANIFEST.replace('"b.md"', '"nope.md"')), "issue.toml:5", "nope.md"),
+        dict(manifest=MANIFEST.replace('"b.md"', '"nope.md"')),
+        "issue.toml:5",
+        "nope.md",
+    ),
     "malformed front matter": (dict(b_md="---\ntitle: [unclosed\n---\nx\n"), "b.md:", "YAML"),
     "unclosed front matter": (dict(b_md="---\ntitle: x\nno end\n"), "b.md:1", "not closed"),
     "bad date": (dict(b_md="---\ntitle: x\ndate: 31/12/2026\n---\nx\n"), "b.md:3", "not a date"),
-    "unknown manifest key": (dict(manifest=MANIFEST.replace("number", "numbre")), "issue.toml:2",
-                             "`numbre`"),
-    "duplicate article": (dict(manifest=MANIFEST.replace('"b.md"', '"a.md"')), "issue.toml",
-                          "listed twice"),
-    "missing image": (dict(b_md="# B\n\nText.\n\n![Alt](pics/none.png)\n"), "b.md:5",
-                      "image not found"),
+    "unknown manifest key": (
+        dict(manifest=MANIFEST.replace("number", "numbre")),
+        "issue.toml:2",
+        "`numbre`",
+    ),
+    "duplicate article": (
+        dict(manifest=MANIFEST.replace('"b.md"', '"a.md"')),
+        "issue.toml",
+        "listed twice",
+    ),
+    "missing image": (
+        dict(b_md="# B\n\nText.\n\n![Alt](pics/none.png)\n"),
+        "b.md:5",
+        "image not found",
+    ),
     "non-UTF-8 text": (dict(b_md="# Caf\xe9\n".encode("latin-1")), "b.md:1", "not UTF-8"),
     "binary file": (dict(b_md=b"\x89PNG\r\n\x1a\n\x00\x00\x00"), "b.md", "binary"),
     "no title": (dict(b_md="Just text.\n"), "b.md:1", "no title"),
@@ -118,8 +130,9 @@ def test_check_writes_nothing_and_reports(tmp_path: Path) -> None:
 def test_strict_fails_on_warnings_and_writes_nothing(tmp_path: Path) -> None:
     folder = issue_folder(tmp_path, b_md="# B\n\n[dead](#gone)\n")
     out = tmp_path / "out"
-    result = runner.invoke(app, ["build", str(folder), "--out", str(out), "--strict",
-                                 "--format", "epub"])
+    result = runner.invoke(
+        app, ["build", str(folder), "--out", str(out), "--strict", "--format", "epub"]
+    )
     assert result.exit_code == 1
     assert "--strict" in result.stderr
     assert not out.exists() or not any(out.iterdir())

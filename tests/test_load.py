@@ -48,11 +48,15 @@ articles = ["c.md"]
 
 
 def test_manifest_gives_sections_in_order_and_issue_identity(tmp_path: Path) -> None:
-    make_issue(tmp_path, MANIFEST, {
-        "a.md": "---\ntitle: Alpha\n---\nText a.\n",
-        "b.md": "+++\ntitle = \"Beta\"\nauthors = [\"Bea\"]\n+++\nText b.\n",
-        "c.md": "# Gamma\n\nText c.\n",
-    })
+    make_issue(
+        tmp_path,
+        MANIFEST,
+        {
+            "a.md": "---\ntitle: Alpha\n---\nText a.\n",
+            "b.md": '+++\ntitle = "Beta"\nauthors = ["Bea"]\n+++\nText b.\n',
+            "c.md": "# Gamma\n\nText c.\n",
+        },
+    )
     issue, warnings = prepare(tmp_path)
     assert [s.title for s in issue.sections] == ["News", "Views"]
     assert [a.title for a in issue.articles] == ["Beta", "Alpha", "Gamma"]
@@ -69,16 +73,21 @@ def test_identifier_is_stable_and_differs_per_issue(tmp_path: Path) -> None:
     arts = {"a.md": "# A\n", "b.md": "# B\n", "c.md": "# C\n"}
     first = prepare(make_issue(tmp_path / "one", MANIFEST, arts))[0].identifier
     again = prepare(make_issue(tmp_path / "two", MANIFEST, arts))[0].identifier
-    other = prepare(make_issue(tmp_path / "three", MANIFEST.replace("number = 5", "number = 6"),
-                               arts))[0].identifier
+    other = prepare(
+        make_issue(tmp_path / "three", MANIFEST.replace("number = 5", "number = 6"), arts)
+    )[0].identifier
     assert first == again != other
     assert first.startswith("urn:uuid:")
 
 
 def test_publication_toml_is_inherited_and_overridden(tmp_path: Path) -> None:
     write(tmp_path / "publication.toml", 'name = "Shared Name"\ntagline = "Inherited"\n')
-    make_issue(tmp_path / "no-1", '[publication]\ntagline = "Own"\n[issue]\nnumber = 1\n'
-               '[[sections]]\ntitle = "S"\narticles = ["a.md"]\n', {"a.md": "# A\n"})
+    make_issue(
+        tmp_path / "no-1",
+        '[publication]\ntagline = "Own"\n[issue]\nnumber = 1\n'
+        '[[sections]]\ntitle = "S"\narticles = ["a.md"]\n',
+        {"a.md": "# A\n"},
+    )
     issue, _ = prepare(tmp_path / "no-1")
     assert issue.publication.name == "Shared Name"
     assert issue.publication.tagline == "Own"
@@ -88,8 +97,12 @@ def test_publication_toml_is_inherited_and_overridden(tmp_path: Path) -> None:
     ("manifest", "key", "line"),
     [
         ('[issue]\nnumbr = 3\n[[sections]]\ntitle="S"\narticles=["a.md"]\n', "numbr", 2),
-        ('[publication]\nname = "X"\ntagine = "oops"\n[[sections]]\ntitle="S"\narticles=["a.md"]\n',
-         "tagine", 3),
+        (
+            '[publication]\nname = "X"\ntagine = "oops"\n'
+            '[[sections]]\ntitle="S"\narticles=["a.md"]\n',
+            "tagine",
+            3,
+        ),
         ('[[sections]]\ntitle="S"\narticle=["a.md"]\n', "article", 3),
         ('[isue]\n[[sections]]\ntitle="S"\narticles=["a.md"]\n', "isue", 1),
     ],
@@ -109,11 +122,14 @@ def test_zero_config_orders_by_date_then_name_and_reads_bundles(tmp_path: Path) 
     write(tmp_path / "zeta.md", "---\ntitle: Zeta\ndate: 2020-01-01\n---\nz\n")
     write(tmp_path / "alpha.md", "---\ntitle: Alpha\ndate: 2021-01-01\n---\na\n")
     write(tmp_path / "beta.markdown", "---\ntitle: Beta\ndate: 2021-01-01\n---\nb\n")
-    write(tmp_path / "bundle" / "index.md", '+++\ntitle = "Bundle"\npath = "2019/05/04/x"\n+++\n'
-          "![A dot](dot.gif)\n")
+    write(
+        tmp_path / "bundle" / "index.md",
+        '+++\ntitle = "Bundle"\npath = "2019/05/04/x"\n+++\n![A dot](dot.gif)\n',
+    )
     (tmp_path / "bundle" / "dot.gif").write_bytes(
         b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00"
-        b",\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+        b",\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
+    )
     write(tmp_path / "README.md", "# Not an article\n")
     issue, _ = prepare(tmp_path, title="Digest")
     assert [a.title for a in issue.articles] == ["Bundle", "Zeta", "Alpha", "Beta"]
@@ -135,7 +151,9 @@ def test_front_matter_keys(tmp_path: Path) -> None:
     from PIL import Image
 
     Image.new("RGB", (40, 20)).save(tmp_path / "pic.png")
-    write(tmp_path / "a.md", """---
+    write(
+        tmp_path / "a.md",
+        """---
 title: The Title
 subtitle: A dek
 author: Solo Writer
@@ -155,7 +173,8 @@ slug: custom-slug
 colour: blue
 ---
 Body.
-""")
+""",
+    )
     issue, warnings = prepare(tmp_path)
     article = issue.articles[0]
     assert article.id == "custom-slug"
@@ -166,10 +185,16 @@ Body.
     assert article.summary == "A summary"
     assert article.lead_image is not None
     assert (article.lead_image.alt, article.lead_image.caption, article.lead_image.credit) == (
-        "A black rectangle", "Caption words", "Photo Desk")
+        "A black rectangle",
+        "Caption words",
+        "Photo Desk",
+    )
     assert article.lead_image.asset.width == 40
     assert [(r.title, r.url) for r in article.related] == [
-        ("Another Title", ""), ("Elsewhere", "https://example.org/x"), ("Dead", "")]
+        ("Another Title", ""),
+        ("Elsewhere", "https://example.org/x"),
+        ("Dead", ""),
+    ]
     assert article.extra == {"colour": "blue"}
     assert warnings == []
 

@@ -17,11 +17,16 @@ def build_folder(tmp_path: Path, files: dict[str, str]):  # type: ignore[no-unty
 
 
 def test_dead_links_become_text_and_body_is_well_formed_xhtml(tmp_path: Path) -> None:
-    issue, warnings = build_folder(tmp_path, {"a.md": (
-        "# A\n\nSee [nothing](#) and [empty]() and [real](https://example.org) and "
-        "[missing anchor](#nowhere).\n\n## Part two\n\nBack to [part two](#part-two).\n\n"
-        "<script>alert(1)</script><p onclick=\"x()\">raw</p>\n\nText[^1].\n\n[^1]: A note.\n"
-    )})
+    issue, warnings = build_folder(
+        tmp_path,
+        {
+            "a.md": (
+                "# A\n\nSee [nothing](#) and [empty]() and [real](https://example.org) and "
+                "[missing anchor](#nowhere).\n\n## Part two\n\nBack to [part two](#part-two).\n\n"
+                '<script>alert(1)</script><p onclick="x()">raw</p>\n\nText[^1].\n\n[^1]: A note.\n'
+            )
+        },
+    )
     article = issue.articles[0]
     body = article.body_xhtml
     etree.fromstring(f"<div xmlns='http://www.w3.org/1999/xhtml'>{body}</div>")
@@ -35,34 +40,45 @@ def test_dead_links_become_text_and_body_is_well_formed_xhtml(tmp_path: Path) ->
 
 
 def test_headings_start_at_h2_and_never_skip(tmp_path: Path) -> None:
-    issue, _ = build_folder(tmp_path, {"a.md": "---\ntitle: T\n---\n# One\n\n### Three\n\n"
-                                              "##### Five\n\n## Two\n"})
+    issue, _ = build_folder(
+        tmp_path, {"a.md": "---\ntitle: T\n---\n# One\n\n### Three\n\n##### Five\n\n## Two\n"}
+    )
     body = issue.articles[0].body_html
     assert [tag for tag in ("<h2", "<h3", "<h4") if tag in body] == ["<h2", "<h3", "<h4"]
     assert "<h5" not in body and "<h1" not in body
 
 
 def test_related_items_match_issue_articles_by_title_slug_or_url(tmp_path: Path) -> None:
-    issue, _ = build_folder(tmp_path, {
-        "one.md": "---\ntitle: The Night Ferry!\nurl: https://example.org/ferry/\n---\nx\n",
-        "two.md": (
-            "---\ntitle: Two\nrelated:\n  - the night ferry\n  - {title: Other, url: "
-            "'https://example.org/ferry'}\n  - {title: By slug, url: ''}\n  - one\n"
-            "  - {title: Away, url: 'https://away.example.com/'}\n  - Unknown\n---\ny\n"
-        ),
-    })
+    issue, _ = build_folder(
+        tmp_path,
+        {
+            "one.md": "---\ntitle: The Night Ferry!\nurl: https://example.org/ferry/\n---\nx\n",
+            "two.md": (
+                "---\ntitle: Two\nrelated:\n  - the night ferry\n  - {title: Other, url: "
+                "'https://example.org/ferry'}\n  - {title: By slug, url: ''}\n  - one\n"
+                "  - {title: Away, url: 'https://away.example.com/'}\n  - Unknown\n---\ny\n"
+            ),
+        },
+    )
     two = next(a for a in issue.articles if a.title == "Two")
     assert [(r.target, r.url) for r in two.related] == [
-        ("one", ""), ("one", "https://example.org/ferry"), ("", ""), ("one", ""),
-        ("", "https://away.example.com/"), ("", ""),
+        ("one", ""),
+        ("one", "https://example.org/ferry"),
+        ("", ""),
+        ("one", ""),
+        ("", "https://away.example.com/"),
+        ("", ""),
     ]
 
 
 def test_links_between_article_files_point_inside_each_output(tmp_path: Path) -> None:
-    issue, _ = build_folder(tmp_path, {
-        "one.md": "# One\n\nSee [two](two.md) and [gone](gone.md).\n",
-        "two.md": "# Two\n",
-    })
+    issue, _ = build_folder(
+        tmp_path,
+        {
+            "one.md": "# One\n\nSee [two](two.md) and [gone](gone.md).\n",
+            "two.md": "# Two\n",
+        },
+    )
     one = next(a for a in issue.articles if a.title == "One")
     assert 'href="two.xhtml"' in one.body_xhtml
     assert 'href="#two"' in one.body_html

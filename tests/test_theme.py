@@ -44,8 +44,10 @@ def test_override_can_extend_the_default(tmp_path: Path) -> None:
 
 def test_issue_templates_win_over_publication_templates(tmp_path: Path) -> None:
     issue_dir = make(tmp_path)
-    for folder, text in ((tmp_path / "templates" / "epub", "pub"),
-                         (issue_dir / "templates" / "epub", "issue")):
+    for folder, text in (
+        (tmp_path / "templates" / "epub", "pub"),
+        (issue_dir / "templates" / "epub", "issue"),
+    ):
         folder.mkdir(parents=True)
         (folder / "style.css").write_text(text)
     issue, _ = prepare(issue_dir)

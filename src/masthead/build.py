@@ -114,8 +114,9 @@ def write_all(files: dict[Path, bytes]) -> tuple[Path, ...]:
         for target, data in files.items():
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                           dir=target.parent)
+                fd, tmp = tempfile.mkstemp(
+                    prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+                )
             except OSError as exc:
                 raise OutputError(f"cannot write output ({exc.strerror})", target.parent) from exc
             temps.append((Path(tmp), target))

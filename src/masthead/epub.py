@@ -1,4 +1,4 @@
-"""Stage 5a — package the EPUB 3: ebooklib builds the container, masthead fixes what it gets wrong."""
+"""Stage 5a — package the EPUB 3: ebooklib builds the container; masthead fixes its gaps."""
 
 from __future__ import annotations
 
@@ -18,8 +18,14 @@ EPOCH_MIN = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)  # Zip dates cannot be earlie
 class _Writer(epub.EpubWriter):
     """ebooklib's writer with our own nav and NCX (from templates) and `xml:lang` on the package."""
 
-    def __init__(self, target: io.BytesIO, book: epub.EpubBook, options: dict, rendered: RenderedEpub,
-                 language: str) -> None:
+    def __init__(
+        self,
+        target: io.BytesIO,
+        book: epub.EpubBook,
+        options: dict,
+        rendered: RenderedEpub,
+        language: str,
+    ) -> None:
         super().__init__(target, book, options)
         self._rendered = rendered
         self._language = language
@@ -47,8 +53,12 @@ def package_epub(issue: Issue, rendered: RenderedEpub, modified: dt.datetime) ->
     for index, name in enumerate(authors, start=1):
         uid = f"creator-{index}"
         book.add_metadata("DC", "creator", name, {"id": uid})
-        book.add_metadata(None, "meta", "aut", {"refines": f"#{uid}", "property": "role",
-                                                 "scheme": "marc:relators"})
+        book.add_metadata(
+            None,
+            "meta",
+            "aut",
+            {"refines": f"#{uid}", "property": "role", "scheme": "marc:relators"},
+        )
     if pub.publisher:
         book.add_metadata("DC", "publisher", pub.publisher)
     if info.date:
@@ -61,19 +71,30 @@ def package_epub(issue: Issue, rendered: RenderedEpub, modified: dt.datetime) ->
     if pub.rights:
         book.add_metadata("DC", "rights", pub.rights)
 
-    css = epub.EpubItem(uid="style", file_name="style.css", media_type="text/css",
-                        content=rendered.stylesheet.encode("utf-8"))
+    css = epub.EpubItem(
+        uid="style",
+        file_name="style.css",
+        media_type="text/css",
+        content=rendered.stylesheet.encode("utf-8"),
+    )
     book.add_item(css)
     spine = []
     for doc in rendered.documents:
-        item = epub.EpubItem(uid=f"doc-{doc.file_name.removesuffix('.xhtml')}",
-                             file_name=doc.file_name, media_type="application/xhtml+xml",
-                             content=doc.content.encode("utf-8"))
+        item = epub.EpubItem(
+            uid=f"doc-{doc.file_name.removesuffix('.xhtml')}",
+            file_name=doc.file_name,
+            media_type="application/xhtml+xml",
+            content=doc.content.encode("utf-8"),
+        )
         book.add_item(item)
         spine.append(item)
     for n, asset in enumerate(sorted(issue.assets, key=lambda a: a.href), start=1):
-        item = epub.EpubItem(uid=f"img-{n}", file_name=asset.href, media_type=asset.media_type,
-                             content=asset.source.read_bytes())
+        item = epub.EpubItem(
+            uid=f"img-{n}",
+            file_name=asset.href,
+            media_type=asset.media_type,
+            content=asset.source.read_bytes(),
+        )
         if issue.cover_image is not None and asset.href == issue.cover_image.href:
             item.properties = ["cover-image"]
             book.add_metadata(None, "meta", "", {"name": "cover", "content": item.id})
@@ -81,7 +102,9 @@ def package_epub(issue: Issue, rendered: RenderedEpub, modified: dt.datetime) ->
     book.add_item(epub.EpubNcx())
     book.add_item(epub.EpubNav())
     book.spine = spine
-    first_article = rendered.documents[2].file_name if len(rendered.documents) > 2 else "cover.xhtml"
+    first_article = (
+        rendered.documents[2].file_name if len(rendered.documents) > 2 else "cover.xhtml"
+    )
     book.guide = [
         {"type": "cover", "href": "cover.xhtml", "title": "Cover"},
         {"type": "toc", "href": "contents.xhtml", "title": "Contents"},
@@ -89,8 +112,9 @@ def package_epub(issue: Issue, rendered: RenderedEpub, modified: dt.datetime) ->
     ]
 
     buffer = io.BytesIO()
-    writer = _Writer(buffer, book, {"epub3_pages": False, "mtime": modified}, rendered,
-                     pub.language)
+    writer = _Writer(
+        buffer, book, {"epub3_pages": False, "mtime": modified}, rendered, pub.language
+    )
     writer.process()
     writer.write()
     return reproducible_zip(buffer.getvalue(), modified)

@@ -179,7 +179,7 @@ class Issue:
 
     @property
     def full_title(self) -> str:
-        """Title carrying publication, number and date, like "The Lantern, No. 7 — November 2026"."""
+        """Title with publication, number and date: "The Lantern, No. 7: Night (November 2026)"."""
         parts = [self.publication.name]
         if self.info.number is not None:
             parts.append(f"No. {self.info.number}")

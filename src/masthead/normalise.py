@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from html import escape
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -24,17 +24,40 @@ from masthead.model import Article, Asset, BuildWarning, Image, RawArticle, Rela
 from masthead.text import slugify
 
 KNOWN_KEYS = {
-    "title", "subtitle", "dek", "authors", "author", "date", "tags", "summary", "description",
-    "image", "image_alt", "image_caption", "image_credit", "related", "url", "slug",
+    "title",
+    "subtitle",
+    "dek",
+    "authors",
+    "author",
+    "date",
+    "tags",
+    "summary",
+    "description",
+    "image",
+    "image_alt",
+    "image_caption",
+    "image_credit",
+    "related",
+    "url",
+    "slug",
 }
 IMAGE_TYPES = {
-    ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
-    ".svg": "image/svg+xml", ".webp": "image/webp",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".svg": "image/svg+xml",
+    ".webp": "image/webp",
 }
 # Tags and attributes an article body may carry; everything else (script, style, iframe, form,
 # event handlers) is dropped so no output is "scripted" or fetches remote content.
 ALLOWED_TAGS = set(nh3.ALLOWED_TAGS) - {"map", "area", "center", "acronym", "tt", "strike"} | {
-    "section", "figure", "figcaption", "sup", "sub", "hr",
+    "section",
+    "figure",
+    "figcaption",
+    "sup",
+    "sub",
+    "hr",
 }
 ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
     "*": {"id", "class", "title", "lang", "dir"},
@@ -74,8 +97,9 @@ def article_ids(raws: tuple[RawArticle, ...]) -> dict[Path, str]:
     ids: dict[Path, str] = {}
     used: dict[str, Path] = {}
     for raw in raws:
-        base = raw.meta.get("slug") or (raw.path.parent.name if raw.path.stem == "index"
-                                         else raw.path.stem)
+        base = raw.meta.get("slug") or (
+            raw.path.parent.name if raw.path.stem == "index" else raw.path.stem
+        )
         slug = slugify(str(base), "article")
         if slug[0].isdigit():
             slug = f"a-{slug}"  # XML ids cannot start with a digit.
@@ -84,7 +108,8 @@ def article_ids(raws: tuple[RawArticle, ...]) -> dict[Path, str]:
         if slug in used:
             if raw.meta.get("slug"):
                 raise InputError(
-                    f"duplicate article slug '{slug}' (also {used[slug]})", raw.path,
+                    f"duplicate article slug '{slug}' (also {used[slug]})",
+                    raw.path,
                     hint="give each article its own `slug`",
                 )
             n = 2
@@ -108,11 +133,13 @@ def normalise(raw: RawArticle, ids: dict[Path, str]) -> tuple[Article, list[Buil
         match = re.match(r"\s*#\s+(.+?)\s*#*\s*(\n|$)", body)
         if not match:
             raise InputError(
-                "has no title", raw.path, 1,
+                "has no title",
+                raw.path,
+                1,
                 "add `title` to the front matter or start the body with a `# Heading`",
             )
         title = match.group(1).strip()
-        body = body[match.end():]
+        body = body[match.end() :]
 
     authors: list[str]
     if "authors" in meta:
@@ -120,8 +147,12 @@ def normalise(raw: RawArticle, ids: dict[Path, str]) -> tuple[Article, list[Buil
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(a, str) for a in value):
-            raise InputError("`authors` must be a list of names", raw.path, raw.meta_line("authors"),
-                             'write authors = ["Ada Lovelace"]')
+            raise InputError(
+                "`authors` must be a list of names",
+                raw.path,
+                raw.meta_line("authors"),
+                'write authors = ["Ada Lovelace"]',
+            )
         authors = [a.strip() for a in value if a.strip()]
     elif "author" in meta:
         authors = [_text(meta, "author", raw)]
@@ -137,24 +168,32 @@ def normalise(raw: RawArticle, ids: dict[Path, str]) -> tuple[Article, list[Buil
     assets: dict[str, Asset] = {}
     lead_image = None
     if not meta.get("image") and (meta.get("image_caption") or meta.get("image_credit")):
-        lead_image = Image(None, "", _text(meta, "image_caption", raw),
-                           _text(meta, "image_credit", raw))
+        lead_image = Image(
+            None, "", _text(meta, "image_caption", raw), _text(meta, "image_credit", raw)
+        )
     if meta.get("image"):
         src = _text(meta, "image", raw)
         asset = _asset(src, raw, article_id, assets, raw.meta_line("image"))
         if asset is None:
-            warnings.append(BuildWarning(f"lead image is not a local file, skipped: {src}", raw.path))
+            warnings.append(
+                BuildWarning(f"lead image is not a local file, skipped: {src}", raw.path)
+            )
         else:
             alt = _text(meta, "image_alt", raw)
             if not alt:
                 warnings.append(BuildWarning("lead image has no `image_alt` text", raw.path))
-            lead_image = Image(asset, alt, _text(meta, "image_caption", raw),
-                               _text(meta, "image_credit", raw))
+            lead_image = Image(
+                asset, alt, _text(meta, "image_caption", raw), _text(meta, "image_credit", raw)
+            )
 
     html = _MD.render(body)
     html = nh3.clean(
-        html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, link_rel=None,
-        url_schemes=URL_SCHEMES, strip_comments=True,
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        link_rel=None,
+        url_schemes=URL_SCHEMES,
+        strip_comments=True,
     )
     tree = lxml.html.fragment_fromstring(html, create_parent="div")
     missing_alt = _clean_tree(tree, raw, article_id, ids, assets, warnings)
@@ -202,8 +241,12 @@ def _related(value: Any, raw: RawArticle) -> tuple[RelatedLink, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
-        raise InputError("`related` must be a list", raw.path, raw.meta_line("related"),
-                         "list titles, or tables with `title` and `url`")
+        raise InputError(
+            "`related` must be a list",
+            raw.path,
+            raw.meta_line("related"),
+            "list titles, or tables with `title` and `url`",
+        )
     items: list[RelatedLink] = []
     for entry in value:
         if isinstance(entry, str):
@@ -211,8 +254,11 @@ def _related(value: Any, raw: RawArticle) -> tuple[RelatedLink, ...]:
         elif isinstance(entry, dict) and isinstance(entry.get("title"), str):
             title, url = entry["title"], str(entry.get("url") or "")
         else:
-            raise InputError(f"a `related` item is neither a title nor a table with `title`: "
-                             f"{entry!r}", raw.path, raw.meta_line("related"))
+            raise InputError(
+                f"a `related` item is neither a title nor a table with `title`: {entry!r}",
+                raw.path,
+                raw.meta_line("related"),
+            )
         url = url.strip()
         if url in ("#", "") or urlsplit(url).scheme not in URL_SCHEMES:
             url = ""
@@ -231,12 +277,18 @@ def _asset(
     path = (raw.path.parent / unquote(parts.path)).resolve()
     suffix = path.suffix.lower()
     if suffix not in IMAGE_TYPES:
-        raise InputError(f"unsupported image type: {src}", raw.path, line,
-                         "use PNG, JPEG, GIF, SVG or WebP")
+        raise InputError(
+            f"unsupported image type: {src}", raw.path, line, "use PNG, JPEG, GIF, SVG or WebP"
+        )
     if not path.is_file():
-        raise InputError(f"image not found: {src}", raw.path, line,
-                         "check the file name (relative to the article)")
-    href = f"images/{article_id}-{slugify(path.stem, 'image')}{'.jpg' if suffix == '.jpeg' else suffix}"
+        raise InputError(
+            f"image not found: {src}",
+            raw.path,
+            line,
+            "check the file name (relative to the article)",
+        )
+    extension = ".jpg" if suffix == ".jpeg" else suffix
+    href = f"images/{article_id}-{slugify(path.stem, 'image')}{extension}"
     if href not in assets:
         width = height = None
         if suffix != ".svg":
@@ -244,8 +296,12 @@ def _asset(
                 with PILImage.open(path) as im:
                     width, height = im.size
             except (UnidentifiedImageError, OSError) as exc:
-                raise InputError(f"image cannot be read: {src}", raw.path, line,
-                                 "replace it with a valid image file") from exc
+                raise InputError(
+                    f"image cannot be read: {src}",
+                    raw.path,
+                    line,
+                    "replace it with a valid image file",
+                ) from exc
         assets[href] = Asset(path, href, IMAGE_TYPES[suffix], width, height)
     return assets[href]
 
@@ -256,8 +312,12 @@ def _body_line(raw: RawArticle, needle: str) -> int | None:
 
 
 def _clean_tree(
-    tree: lxml.html.HtmlElement, raw: RawArticle, article_id: str, ids: dict[Path, str],
-    assets: dict[str, Asset], warnings: list[BuildWarning],
+    tree: lxml.html.HtmlElement,
+    raw: RawArticle,
+    article_id: str,
+    ids: dict[Path, str],
+    assets: dict[str, Asset],
+    warnings: list[BuildWarning],
 ) -> int:
     prefix = f"{article_id}--"
     # Every id is prefixed with the article's, so ids stay unique in the one-document PDF.
@@ -293,8 +353,9 @@ def _clean_tree(
             if target_id:
                 a.set("href", "#" + target_id)
             else:
-                warnings.append(BuildWarning(f"link to a missing anchor made plain: {href}",
-                                             raw.path))
+                warnings.append(
+                    BuildWarning(f"link to a missing anchor made plain: {href}", raw.path)
+                )
                 a.drop_tag()
         elif parts.scheme:
             continue
@@ -305,8 +366,9 @@ def _clean_tree(
                 a.set("href", "#" + ids[target])
                 a.set("data-article", ids[target])
             else:
-                warnings.append(BuildWarning(f"link to a file outside the issue made plain: {href}",
-                                             raw.path))
+                warnings.append(
+                    BuildWarning(f"link to a file outside the issue made plain: {href}", raw.path)
+                )
                 a.drop_tag()  # A link that leads nowhere becomes its text.
 
     missing_alt = 0
@@ -332,8 +394,12 @@ def _clean_tree(
             img.set("height", str(asset.height))
         parent = img.getparent()
         # A paragraph holding only an image becomes a figure (caption from the image title).
-        if (parent.tag == "p" and len(parent) == 1 and not (parent.text or "").strip()
-                and not (img.tail or "").strip()):
+        if (
+            parent.tag == "p"
+            and len(parent) == 1
+            and not (parent.text or "").strip()
+            and not (img.tail or "").strip()
+        ):
             parent.tag = "figure"
             parent.set("class", "figure")
             title = img.attrib.pop("title", "")

@@ -74,7 +74,9 @@ def package_pdf(issue: Issue, rendered: RenderedPdf) -> PdfOutput:
     fetcher = AssetFetcher(allowed_protocols=["file", "data"])
     with _weasyprint_warnings() as log:
         document = HTML(string=rendered.html, base_url=ASSET_BASE, url_fetcher=fetcher).render(
-            optimize_images=True, jpeg_quality=85, dpi=200,
+            optimize_images=True,
+            jpeg_quality=85,
+            dpi=200,
         )
         data = document.write_pdf()
     warnings = tuple(BuildWarning(f"PDF: {m}", issue.source) for m in log.messages)

@@ -51,7 +51,10 @@ def places(issue: Issue) -> list[ArticlePlace]:
     flat = [(a, s) for s in issue.sections for a in s.articles]
     return [
         ArticlePlace(
-            article=a, section=s, position=i + 1, total=len(flat),
+            article=a,
+            section=s,
+            position=i + 1,
+            total=len(flat),
             previous=flat[i - 1][0] if i > 0 else None,
             next=flat[i + 1][0] if i + 1 < len(flat) else None,
         )
@@ -81,10 +84,13 @@ def render_epub(issue: Issue, theme: Theme | None = None) -> RenderedEpub:
         Document("contents.xhtml", "Contents", theme.render("epub/contents.xhtml", **ctx)),
     ]
     for place in places(issue):
-        docs.append(Document(
-            f"{place.article.id}.xhtml", place.article.title,
-            theme.render("epub/article.xhtml", place=place, article=place.article, **ctx),
-        ))
+        docs.append(
+            Document(
+                f"{place.article.id}.xhtml",
+                place.article.title,
+                theme.render("epub/article.xhtml", place=place, article=place.article, **ctx),
+            )
+        )
     return RenderedEpub(
         documents=tuple(docs),
         nav=theme.render("epub/nav.xhtml", **ctx),

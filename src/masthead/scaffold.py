@@ -23,8 +23,7 @@ def scaffold(path: Path, name: str | None = None, today: dt.date | None = None) 
     """Create the publication; returns the first issue's folder. Refuses to overwrite."""
     path = Path(path)
     if path.exists() and any(path.iterdir()):
-        raise InputError("folder exists and is not empty", path,
-                         hint="choose a new folder name")
+        raise InputError("folder exists and is not empty", path, hint="choose a new folder name")
     name = name or path.resolve().name.replace("-", " ").replace("_", " ").title()
     theme = Theme()
     context = {"name": name, "slug": slugify(name), "today": today or dt.date.today()}

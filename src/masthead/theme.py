@@ -39,15 +39,19 @@ class Theme:
     def __init__(self, override_dirs: Sequence[Path] = (), language: str = "en") -> None:
         self.default_dir = default_theme_dir()
         self.search_path = [*override_dirs, self.default_dir]
-        loader = jinja2.ChoiceLoader([
-            jinja2.PrefixLoader(
-                {DEFAULT_PREFIX: jinja2.FileSystemLoader(self.default_dir)}, delimiter="/"
-            ),
-            jinja2.FileSystemLoader([str(p) for p in self.search_path]),
-        ])
+        loader = jinja2.ChoiceLoader(
+            [
+                jinja2.PrefixLoader(
+                    {DEFAULT_PREFIX: jinja2.FileSystemLoader(self.default_dir)}, delimiter="/"
+                ),
+                jinja2.FileSystemLoader([str(p) for p in self.search_path]),
+            ]
+        )
         self.env = jinja2.Environment(
             loader=loader,
-            autoescape=lambda name: bool(name) and not name.endswith((".css", ".txt", ".toml", ".md")),
+            autoescape=lambda name: (
+                bool(name) and not name.endswith((".css", ".txt", ".toml", ".md"))
+            ),
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,
             trim_blocks=True,
@@ -73,13 +77,18 @@ class Theme:
                 hint="add the file to your templates folder or fix the name",
             ) from exc
         except jinja2.TemplateSyntaxError as exc:
-            raise TemplateError(f"template syntax error: {exc.message}",
-                                Path(exc.filename) if exc.filename else None, exc.lineno) from exc
+            raise TemplateError(
+                f"template syntax error: {exc.message}",
+                Path(exc.filename) if exc.filename else None,
+                exc.lineno,
+            ) from exc
         try:
             return template.render(**context)
         except jinja2.TemplateError as exc:
-            raise TemplateError(f"template '{name}' failed: {exc}",
-                                Path(template.filename) if template.filename else None) from exc
+            raise TemplateError(
+                f"template '{name}' failed: {exc}",
+                Path(template.filename) if template.filename else None,
+            ) from exc
 
 
 def _long_date(value: dt.date | None, locale: str) -> str:
