@@ -412,6 +412,7 @@ def _clean_tree(
         wrapper = lxml.html.Element("div", {"class": "table-wrap"})
         table.addprevious(wrapper)
         wrapper.append(table)
+    _anchor_blocks(tree, prefix, used)
     for sec in tree.iter("section"):
         if "footnotes" in (sec.get("class") or ""):
             sec.set("role", "doc-endnotes")
@@ -424,6 +425,20 @@ def _clean_tree(
             a.set("role", "doc-backlink")
             a.set("title", "Back to text")
     return missing_alt
+
+
+# Blocks that get an id, so the PDF's page breaks can be mapped to places in the EPUB.
+ANCHORED_BLOCKS = {"p", "li", "figure", "pre", "blockquote", "div", "h2", "h3", "h4", "h5", "h6"}
+
+
+def _anchor_blocks(tree: lxml.html.HtmlElement, prefix: str, used: set[str]) -> None:
+    count = 0
+    for el in tree.iterdescendants():
+        if el.tag in ANCHORED_BLOCKS and not el.get("id"):
+            count += 1
+            while f"{prefix}b{count}" in used:
+                count += 1
+            el.set("id", f"{prefix}b{count}")
 
 
 def _github_slug(text: str) -> str:

@@ -27,10 +27,39 @@ def page_size_css(name: str) -> str:
 
 
 @dataclass(frozen=True)
+class PageStart:
+    """Where a PDF page begins: the first element (by id) that starts on it."""
+
+    page: int  # 1-based, as printed in the folio.
+    anchor: str  # An id in the issue HTML: "cover", "contents-title", an article or block id.
+
+
+@dataclass(frozen=True)
 class PdfOutput:
     data: bytes
     pages: int
     warnings: tuple[BuildWarning, ...]
+    page_map: tuple[PageStart, ...] = ()
+
+
+def page_map(document) -> tuple[PageStart, ...]:  # type: ignore[no-untyped-def]
+    """For each page, the first element that starts on it (else the one continuing onto it)."""
+    starts: list[PageStart] = []
+    previous: set[str] = set()
+    last = "cover"
+    for number, page in enumerate(document.pages, start=1):
+        # Anchors in reading order; for equal positions an element comes before its children.
+        ordered = sorted(page.anchors.items(), key=lambda item: (item[1][1], item[1][0]))
+        fresh = [name for name, _ in ordered if name not in previous]
+        if fresh:
+            last = fresh[0]
+        elif ordered:
+            # Nothing starts here: the innermost element continuing from the page before.
+            top = ordered[0][1][1]
+            last = [name for name, (_, y) in ordered if y == top][-1]
+        starts.append(PageStart(number, last))
+        previous = {name for name, _ in ordered}
+    return tuple(starts)
 
 
 class _Collect(logging.Handler):
@@ -80,4 +109,6 @@ def package_pdf(issue: Issue, rendered: RenderedPdf) -> PdfOutput:
         )
         data = document.write_pdf()
     warnings = tuple(BuildWarning(f"PDF: {m}", issue.source) for m in log.messages)
-    return PdfOutput(data=data, pages=len(document.pages), warnings=warnings)
+    return PdfOutput(
+        data=data, pages=len(document.pages), warnings=warnings, page_map=page_map(document)
+    )
