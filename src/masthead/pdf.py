@@ -84,23 +84,27 @@ def _weasyprint_warnings() -> Iterator[_Collect]:
         logger.removeHandler(handler)
 
 
-def package_pdf(issue: Issue, rendered: RenderedPdf) -> PdfOutput:
-    # Imported here: an EPUB-only build should not pay for loading the PDF stack.
-    from weasyprint import HTML
+def asset_fetcher(issue: Issue):  # type: ignore[no-untyped-def]
+    """A WeasyPrint URL fetcher serving the issue's images by their EPUB names, offline."""
     from weasyprint.urls import URLFetcher
 
     sources = {f"{ASSET_BASE}{a.href}": a.source for a in issue.assets}
 
     class AssetFetcher(URLFetcher):
-        """Serves the issue's images by their EPUB names; nothing from the network."""
-
         def fetch(self, url: str, headers: dict | None = None):  # type: ignore[no-untyped-def]
             source = sources.get(url.split("#")[0])
             if source is not None:
                 url = Path(source).as_uri()
             return super().fetch(url, headers)
 
-    fetcher = AssetFetcher(allowed_protocols=["file", "data"])
+    return AssetFetcher(allowed_protocols=["file", "data"])
+
+
+def package_pdf(issue: Issue, rendered: RenderedPdf) -> PdfOutput:
+    # Imported here: an EPUB-only build should not pay for loading the PDF stack.
+    from weasyprint import HTML
+
+    fetcher = asset_fetcher(issue)
     with _weasyprint_warnings() as log:
         document = HTML(string=rendered.html, base_url=ASSET_BASE, url_fetcher=fetcher).render(
             optimize_images=True,
