@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import os
 import tempfile
 import time
@@ -10,14 +12,18 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from masthead.assemble import assemble
+from masthead.cover import cover_html, cover_jpeg
 from masthead.epub import package_epub
 from masthead.errors import MastheadError, OutputError
 from masthead.load import load
-from masthead.model import BuildResult, BuildWarning, Issue
+from masthead.kepub import kobo_spans
+from masthead.model import BuildResult, BuildWarning, Issue, PageStart
 from masthead.pdf import package_pdf, page_size_css
-from masthead.render import render_epub, render_pdf, theme_for
+from masthead.render import context, page_targets, render_epub, render_pdf, theme_for
 
-FORMATS = ("epub", "pdf")
+FORMATS = ("epub", "pdf")  # Built by default.
+ALL_FORMATS = ("epub", "pdf", "kepub")
+STATE_DIR = ".masthead"  # In the output folder: page maps and cached cover images.
 Progress = Callable[[str], None]
 
 
@@ -73,35 +79,74 @@ def build(
     issue, warnings = prepare(path, title)
     lap("load")
     theme = theme_for(issue)
+    out_dir = Path(out_dir)
+    state = out_dir / STATE_DIR
     outputs: dict[str, bytes] = {}
     pages = None
-    if "epub" in formats:
-        progress("Rendering EPUB")
-        rendered = render_epub(issue, theme)
-        lap("render")
-        outputs["epub"] = package_epub(issue, rendered, source_date(issue))
-        lap("epub")
+    size = page_size_css(page_size or issue.publication.page_size)
+    rendered_pdf = render_pdf(issue, size, theme)
+    layout_key = hashlib.sha256(rendered_pdf.html.encode()).hexdigest()
+    page_map_file = state / f"{issue.output_stem}.pages.json"
+    page_map: tuple[PageStart, ...] = ()
+    cache_files: dict[Path, bytes] = {}  # Written with the outputs, only if the build succeeds.
+    lap("render")
     if "pdf" in formats:
         progress("Laying out PDF pages")
-        size = page_size_css(page_size or issue.publication.page_size)
-        rendered_pdf = render_pdf(issue, size, theme)
-        lap("render")
         pdf = package_pdf(issue, rendered_pdf)
         warnings.extend(pdf.warnings)
-        outputs["pdf"] = pdf.data
+        outputs[f"{issue.output_stem}.pdf"] = pdf.data
         pages = pdf.pages
+        page_map = pdf.page_map
         lap("pdf")
+    else:
+        page_map = _read_page_map(page_map_file, layout_key)
+    for fmt in ("epub", "kepub"):
+        if fmt not in formats:
+            continue
+        progress("Packaging EPUB" if fmt == "epub" else "Packaging Kobo EPUB")
+        targets = page_targets(issue, page_map)
+        rendered = render_epub(issue, theme, targets)
+        if fmt == "kepub":
+            rendered = kobo_spans(rendered)
+        lap("render")
+        jpeg, new_cache = cover_jpeg(issue, cover_html(issue, theme, context(issue)), state)
+        if new_cache is not None:
+            cache_files[new_cache] = jpeg
+        data = package_epub(issue, rendered, source_date(issue), jpeg, has_pages=bool(targets))
+        outputs[f"{issue.output_stem}.{'kepub.epub' if fmt == 'kepub' else 'epub'}"] = data
+        lap("epub")
     if strict and warnings:
         raise MastheadError(
             f"{len(warnings)} warning(s) with --strict; first: {warnings[0]}",
             hint="fix the warnings or build without --strict",
         )
     progress("Writing files")
-    written = write_all(
-        {Path(out_dir) / f"{issue.output_stem}.{fmt}": data for fmt, data in outputs.items()}
-    )
+    files = {out_dir / name: data for name, data in outputs.items()} | cache_files
+    if "pdf" in formats:
+        # Kept so that a later EPUB-only build can still carry the PDF's page list.
+        pages_json = json.dumps(
+            {"layout": layout_key, "pages": [[p.page, p.anchor] for p in page_map]}
+        )
+        files[page_map_file] = pages_json.encode()
+    written = write_all(files)
     lap("write")
-    return BuildResult(outputs=written, warnings=tuple(warnings), pdf_pages=pages, timings=timings)
+    return BuildResult(
+        outputs=tuple(sorted(p for p in written if p.parent == out_dir)),
+        warnings=tuple(warnings),
+        pdf_pages=pages,
+        timings=timings,
+    )
+
+
+def _read_page_map(file: Path, layout_key: str) -> tuple[PageStart, ...]:
+    """The page map of an earlier PDF build, if that PDF had the same layout input."""
+    try:
+        data = json.loads(file.read_text())
+    except (OSError, ValueError):
+        return ()
+    if not isinstance(data, dict) or data.get("layout") != layout_key:
+        return ()
+    return tuple(PageStart(int(page), str(anchor)) for page, anchor in data.get("pages", []))
 
 
 def write_all(files: dict[Path, bytes]) -> tuple[Path, ...]:

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from masthead import __version__
-from masthead.build import FORMATS, build, check
+from masthead.build import ALL_FORMATS, FORMATS, build, check
 from masthead.errors import MastheadError
 from masthead.scaffold import scaffold
 
@@ -60,7 +60,7 @@ def build_command(
                                               "Markdown articles.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("dist"),
     formats: Annotated[list[str] | None, typer.Option(
-        "--format", "-f", help="Output format: epub or pdf (repeat for both; default both).")] = None,
+        "--format", "-f", help="Output format: epub, pdf or kepub (Kobo); repeat for several; default epub and pdf.")] = None,
     title: Annotated[str | None, typer.Option(help="Issue title (zero-config folders).")] = None,
     page_size: Annotated[str | None, typer.Option(
         "--page-size", help="PDF page size: a4, letter, a5 or tablet.")] = None,
@@ -69,8 +69,8 @@ def build_command(
     """Build the issue's EPUB and PDF; prints each output path on its own line."""
     chosen = tuple(dict.fromkeys(f.lower() for f in (formats or FORMATS)))
     for fmt in chosen:
-        if fmt not in FORMATS:
-            raise typer.BadParameter(f"unknown format '{fmt}' (use {' or '.join(FORMATS)})",
+        if fmt not in ALL_FORMATS:
+            raise typer.BadParameter(f"unknown format '{fmt}' (use {', '.join(ALL_FORMATS)})",
                                      param_hint="--format")
     try:
         with err.status("Building…") as status:

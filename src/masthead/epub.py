@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import uuid
 import zipfile
 
 from ebooklib import epub
+from PIL import Image as PILImage
 
-from masthead.model import Issue
-from masthead.render import RenderedEpub
+from masthead.model import Asset, Issue
+from masthead.render import COVER_HREF, RenderedEpub
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 EPOCH_MIN = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)  # Zip dates cannot be earlier.
@@ -41,7 +43,83 @@ class _Writer(epub.EpubWriter):
         super()._write_opf_file(root)
 
 
-def package_epub(issue: Issue, rendered: RenderedEpub, modified: dt.datetime) -> bytes:
+MAX_IMAGE_PIXELS = 4_000_000  # Apple Books: interior images under about 4 megapixels.
+
+
+def file_as(name: str) -> str:
+    """Sort form of a name: "Harriet Vance" -> "Vance, Harriet"; teams stay as written."""
+    words = name.split()
+    if len(words) < 2 or words[0].lower() in {"the", "a", "an"} or name.isupper():
+        return name
+    return f"{words[-1]}, {' '.join(words[:-1])}"
+
+
+def accessibility_metadata(issue: Issue, has_pages: bool) -> list[tuple[str, str]]:
+    """EPUB Accessibility 1.1 metadata (schema.org properties) that holds for this issue."""
+    images = [asset for article in issue.articles for asset in article.assets]
+    all_alt = all(a.missing_alt == 0 for a in issue.articles) and all(
+        a.lead_image is None or a.lead_image.asset is None or a.lead_image.alt
+        for a in issue.articles
+    )
+    modes = [("schema:accessMode", "textual")]
+    if images:
+        modes.append(("schema:accessMode", "visual"))
+    sufficient = "textual" if (not images or all_alt) else "textual,visual"
+    features = [
+        "structuralNavigation",
+        "tableOfContents",
+        "readingOrder",
+        "displayTransformability",
+    ]
+    if images and all_alt:
+        features.append("alternativeText")
+    if has_pages:
+        features.append("pageNavigation")
+        features.append("printPageNumbers")
+    summary = (
+        "Every article is a structured chapter with headings in order, reachable from the table "
+        "of contents and the navigation document."
+        + (" Images have text alternatives." if images and all_alt else "")
+        + (" Page markers match the PDF edition." if has_pages else "")
+    )
+    return [
+        *modes,
+        ("schema:accessModeSufficient", sufficient),
+        *[("schema:accessibilityFeature", f) for f in features],
+        ("schema:accessibilityHazard", "none"),
+        ("schema:accessibilitySummary", summary),
+    ]
+
+
+def epub_image(asset: Asset) -> bytes:
+    """Image bytes for e-readers: RGB, under about 4 megapixels; others pass through as they are."""
+    data = asset.source.read_bytes()
+    if asset.media_type not in {"image/jpeg", "image/png", "image/webp"}:
+        return data
+    with PILImage.open(io.BytesIO(data)) as image:
+        too_big = image.width * image.height > MAX_IMAGE_PIXELS
+        if not too_big and image.mode not in {"CMYK", "I;16", "LAB"}:
+            return data
+        image.load()
+        if image.mode in {"CMYK", "LAB", "I;16"} or asset.media_type == "image/jpeg":
+            image = image.convert("RGB")
+        if too_big:
+            scale = (MAX_IMAGE_PIXELS / (image.width * image.height)) ** 0.5
+            size = (int(image.width * scale), int(image.height * scale))
+            image = image.resize(size, PILImage.Resampling.LANCZOS)
+        out = io.BytesIO()
+        kind = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}[asset.media_type]
+        image.save(out, kind, **({"quality": 88} if kind != "PNG" else {"optimize": True}))
+        return out.getvalue()
+
+
+def package_epub(
+    issue: Issue,
+    rendered: RenderedEpub,
+    modified: dt.datetime,
+    cover_jpeg: bytes,
+    has_pages: bool = False,
+) -> bytes:
     """The EPUB file's bytes: reproducible for the same input and `modified` time."""
     pub = issue.publication
     info = issue.info
@@ -59,6 +137,9 @@ def package_epub(issue: Issue, rendered: RenderedEpub, modified: dt.datetime) ->
             "aut",
             {"refines": f"#{uid}", "property": "role", "scheme": "marc:relators"},
         )
+        book.add_metadata(
+            None, "meta", file_as(name), {"refines": f"#{uid}", "property": "file-as"}
+        )
     if pub.publisher:
         book.add_metadata("DC", "publisher", pub.publisher)
     if info.date:
@@ -70,6 +151,25 @@ def package_epub(issue: Issue, rendered: RenderedEpub, modified: dt.datetime) ->
         book.add_metadata("DC", "subject", tag)
     if pub.rights:
         book.add_metadata("DC", "rights", pub.rights)
+    if info.number is not None:
+        # Series in both dialects: EPUB 3 collections and Calibre's (read by Kobo and others).
+        book.add_metadata(
+            None, "meta", pub.name, {"property": "belongs-to-collection", "id": "series"}
+        )
+        book.add_metadata(
+            None, "meta", "series", {"refines": "#series", "property": "collection-type"}
+        )
+        book.add_metadata(
+            None, "meta", str(info.number), {"refines": "#series", "property": "group-position"}
+        )
+        book.add_metadata(None, "meta", "", {"name": "calibre:series", "content": pub.name})
+        book.add_metadata(
+            None, "meta", "", {"name": "calibre:series_index", "content": str(info.number)}
+        )
+    for prop, value in accessibility_metadata(issue, has_pages):
+        book.add_metadata(None, "meta", value, {"property": prop})
+    if has_pages:
+        book.add_metadata(None, "meta", pdf_edition_id(issue), {"property": "pageBreakSource"})
 
     css = epub.EpubItem(
         uid="style",
@@ -88,17 +188,22 @@ def package_epub(issue: Issue, rendered: RenderedEpub, modified: dt.datetime) ->
         )
         book.add_item(item)
         spine.append(item)
-    for n, asset in enumerate(sorted(issue.assets, key=lambda a: a.href), start=1):
-        item = epub.EpubItem(
-            uid=f"img-{n}",
-            file_name=asset.href,
-            media_type=asset.media_type,
-            content=asset.source.read_bytes(),
+    cover = epub.EpubItem(
+        uid="cover-image", file_name=COVER_HREF, media_type="image/jpeg", content=cover_jpeg
+    )
+    cover.properties = ["cover-image"]
+    book.add_item(cover)
+    book.add_metadata(None, "meta", "", {"name": "cover", "content": "cover-image"})
+    article_assets = {a.href: a for art in issue.articles for a in art.assets}
+    for n, asset in enumerate(sorted(article_assets.values(), key=lambda a: a.href), start=1):
+        book.add_item(
+            epub.EpubItem(
+                uid=f"img-{n}",
+                file_name=asset.href,
+                media_type=asset.media_type,
+                content=epub_image(asset),
+            )
         )
-        if issue.cover_image is not None and asset.href == issue.cover_image.href:
-            item.properties = ["cover-image"]
-            book.add_metadata(None, "meta", "", {"name": "cover", "content": item.id})
-        book.add_item(item)
     book.add_item(epub.EpubNcx())
     book.add_item(epub.EpubNav())
     book.spine = spine
@@ -118,6 +223,11 @@ def package_epub(issue: Issue, rendered: RenderedEpub, modified: dt.datetime) ->
     writer.process()
     writer.write()
     return reproducible_zip(buffer.getvalue(), modified)
+
+
+def pdf_edition_id(issue: Issue) -> str:
+    """A stable identifier for the issue's PDF edition: the source of the EPUB's page list."""
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, issue.identifier + '#pdf')}"
 
 
 def reproducible_zip(data: bytes, when: dt.datetime) -> bytes:

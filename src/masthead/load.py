@@ -101,6 +101,16 @@ def _load_manifest(folder: Path, manifest: Path, title: str | None) -> LoadedIss
                 f"cover image not found: {issue['cover_image']}", manifest,
                 key_line(text, "cover_image"), "check the file name",
             )
+    epub_cover = None
+    if "epub_cover" in issue:
+        epub_cover = folder / expect(issue["epub_cover"], str, "epub_cover", manifest, text)
+        if not epub_cover.is_file():
+            raise InputError(
+                f"EPUB cover image not found: {issue['epub_cover']}",
+                manifest,
+                key_line(text, "epub_cover"),
+                "check the file name",
+            )
     info = IssueInfo(
         title=title or expect(issue.get("title", publication.name), str, "title", manifest, text),
         date=date,
@@ -108,6 +118,7 @@ def _load_manifest(folder: Path, manifest: Path, title: str | None) -> LoadedIss
         number=issue.get("number"),
         cover_lines=cover_lines,
         cover_image=cover_image,
+        epub_cover=epub_cover,
         description=expect(issue.get("description", ""), str, "description", manifest, text),
         slug=slugify(issue.get("slug") or _issue_slug(issue, folder)),
     )

@@ -38,7 +38,8 @@ class IssueInfo:
     volume: int | None = None
     number: int | None = None
     cover_lines: tuple[str, ...] = ()
-    cover_image: Path | None = None
+    cover_image: Path | None = None  # Art shown on the cover page.
+    epub_cover: Path | None = None  # A finished cover image to use as-is in the EPUB.
     description: str = ""
     slug: str = ""  # Used in output file names, like "vol-3-no-7".
 
@@ -189,6 +190,27 @@ class Issue:
         if self.info.date is not None:
             head += f" ({self.info.date.strftime('%B %Y')})"
         return head
+
+
+@dataclass(frozen=True)
+class PageStart:
+    """Where a page of the PDF edition begins: the first element (by id) that starts on it."""
+
+    page: int  # 1-based, as printed in the folio.
+    anchor: str  # An id in the PDF's HTML: "cover", "contents-title", an article or block id.
+
+
+@dataclass(frozen=True)
+class PageTarget:
+    """A PDF page's place in the EPUB: the file and the element the page marker goes before."""
+
+    page: int
+    file_name: str  # Like "night-ferry.xhtml".
+    element_id: str  # Like "night-ferry--b12".
+
+    @property
+    def marker_id(self) -> str:
+        return f"page-{self.page}"
 
 
 @dataclass(frozen=True)

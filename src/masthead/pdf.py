@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from masthead.errors import InputError
-from masthead.model import BuildWarning, Issue
+from masthead.model import BuildWarning, Issue, PageStart
 from masthead.render import RenderedPdf
 
 # CSS `size` values; the small-screen size suits tablets and e-ink readers.
@@ -24,14 +24,6 @@ def page_size_css(name: str) -> str:
         raise InputError(
             f"unknown page size '{name}'", hint=f"use one of: {', '.join(PAGE_SIZES)}"
         ) from None
-
-
-@dataclass(frozen=True)
-class PageStart:
-    """Where a PDF page begins: the first element (by id) that starts on it."""
-
-    page: int  # 1-based, as printed in the folio.
-    anchor: str  # An id in the issue HTML: "cover", "contents-title", an article or block id.
 
 
 @dataclass(frozen=True)
@@ -55,8 +47,8 @@ def page_map(document) -> tuple[PageStart, ...]:  # type: ignore[no-untyped-def]
             last = fresh[0]
         elif ordered:
             # Nothing starts here: the innermost element continuing from the page before.
-            top = ordered[0][1][1]
-            last = [name for name, (_, y) in ordered if y == top][-1]
+            top = ordered[0][1][1]  # Anchor boxes are (x1, y1, x2, y2).
+            last = [name for name, box in ordered if box[1] == top][-1]
         starts.append(PageStart(number, last))
         previous = {name for name, _ in ordered}
     return tuple(starts)

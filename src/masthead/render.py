@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from masthead.model import Article, Issue, Section
+from lxml import etree
+
+from masthead.model import Article, Issue, PageStart, PageTarget, Section
 from masthead.theme import Theme
 
 
@@ -62,7 +64,7 @@ def places(issue: Issue) -> list[ArticlePlace]:
     ]
 
 
-def _context(issue: Issue) -> dict[str, object]:
+def context(issue: Issue) -> dict[str, object]:
     titles = {a.id: a.title for a in issue.articles}
     return {
         "issue": issue,
@@ -76,9 +78,55 @@ def _context(issue: Issue) -> dict[str, object]:
     }
 
 
-def render_epub(issue: Issue, theme: Theme | None = None) -> RenderedEpub:
+COVER_HREF = "images/cover.jpg"
+EPUB_NS = "http://www.idpf.org/2007/ops"
+XHTML_NS = "http://www.w3.org/1999/xhtml"
+
+
+def page_targets(issue: Issue, page_map: tuple[PageStart, ...]) -> tuple[PageTarget, ...]:
+    """Map each PDF page's first element to the EPUB file and element that holds it."""
+    places_by_anchor: dict[str, tuple[str, str]] = {
+        "cover": ("cover.xhtml", "cover"),
+        "contents-title": ("contents.xhtml", "contents-title"),
+    }
+    for article in issue.articles:
+        file_name = f"{article.id}.xhtml"
+        places_by_anchor[article.id] = (file_name, f"{article.id}-title")
+        places_by_anchor[f"{article.id}-related"] = (file_name, f"{article.id}-related")
+    prefixes = {f"{a.id}--": f"{a.id}.xhtml" for a in issue.articles}
+    targets: list[PageTarget] = []
+    for start in page_map:
+        place = places_by_anchor.get(start.anchor)
+        if place is None:
+            prefix = start.anchor.split("--", 1)[0] + "--"
+            if prefix in prefixes:
+                place = (prefixes[prefix], start.anchor)
+        if place is None and targets:
+            place = (targets[-1].file_name, targets[-1].element_id)
+        if place is not None:
+            targets.append(PageTarget(start.page, *place))
+    return tuple(targets)
+
+
+def cover_alt(issue: Issue, cover_lines: tuple[str, ...]) -> str:
+    """The cover image's alt text: everything the cover says."""
+    parts = [issue.full_title]
+    if issue.publication.tagline:
+        parts.append(issue.publication.tagline)
+    parts.extend(cover_lines)
+    return ". ".join(p.rstrip(".") for p in parts) + "."
+
+
+def render_epub(
+    issue: Issue, theme: Theme | None = None, pages: tuple[PageTarget, ...] = ()
+) -> RenderedEpub:
     theme = theme or theme_for(issue)
-    ctx = _context(issue)
+    ctx = context(issue)
+    ctx.update(
+        pages=pages,
+        cover_href=COVER_HREF,
+        cover_alt=cover_alt(issue, ctx["cover_lines"]),  # type: ignore[arg-type]
+    )
     docs = [
         Document("cover.xhtml", "Cover", theme.render("epub/cover.xhtml", **ctx)),
         Document("contents.xhtml", "Contents", theme.render("epub/contents.xhtml", **ctx)),
@@ -91,6 +139,8 @@ def render_epub(issue: Issue, theme: Theme | None = None) -> RenderedEpub:
                 theme.render("epub/article.xhtml", place=place, article=place.article, **ctx),
             )
         )
+    if pages:
+        docs = [_with_page_markers(doc, pages) for doc in docs]
     return RenderedEpub(
         documents=tuple(docs),
         nav=theme.render("epub/nav.xhtml", **ctx),
@@ -99,9 +149,46 @@ def render_epub(issue: Issue, theme: Theme | None = None) -> RenderedEpub:
     )
 
 
+# Elements whose children may not be a <span>: the marker goes inside the item instead.
+_LIST_PARENTS = {"ol", "ul", "dl", "table", "thead", "tbody", "tr"}
+
+
+def _with_page_markers(doc: Document, pages: tuple[PageTarget, ...]) -> Document:
+    """Insert `<span role="doc-pagebreak">` markers where each PDF page begins."""
+    mine = [p for p in pages if p.file_name == doc.file_name]
+    if not mine:
+        return doc
+    tree = etree.ElementTree(etree.fromstring(doc.content.encode("utf-8")))
+    root = tree.getroot()
+    by_id = {el.get("id"): el for el in root.iter() if el.get("id")}
+    for target in mine:
+        element = by_id.get(target.element_id)
+        if element is None:
+            continue
+        marker = etree.Element(
+            f"{{{XHTML_NS}}}span",
+            {
+                "id": target.marker_id,
+                f"{{{EPUB_NS}}}type": "pagebreak",
+                "role": "doc-pagebreak",
+                "aria-label": str(target.page),
+            },
+        )
+        parent = element.getparent()
+        local = etree.QName(parent).localname if parent is not None else ""
+        if etree.QName(element).localname == "section" or local in _LIST_PARENTS:
+            marker.tail = element.text
+            element.text = None
+            element.insert(0, marker)
+        else:
+            element.addprevious(marker)
+    content = etree.tostring(tree, encoding="utf-8", xml_declaration=True).decode("utf-8")
+    return Document(doc.file_name, doc.title, content, doc.linear)
+
+
 def render_pdf(issue: Issue, page_size: str, theme: Theme | None = None) -> RenderedPdf:
     theme = theme or theme_for(issue)
-    ctx = _context(issue)
+    ctx = context(issue)
     css = theme.render("pdf/style.css", page_size=page_size, **ctx)
     html = theme.render("pdf/issue.html", places=places(issue), stylesheet=css, **ctx)
     return RenderedPdf(html=html)

@@ -24,7 +24,10 @@ PUBLICATION_TABLES: dict[str, set[str]] = {
         "smtp_host", "smtp_port", "security", "smtp_user", "ca_file", "rate",
     },
 }
-ISSUE_KEYS = {"volume", "number", "date", "title", "cover_lines", "cover_image", "description", "slug"}
+ISSUE_KEYS = {
+    "volume", "number", "date", "title", "cover_lines", "cover_image", "epub_cover", "description",
+    "slug",
+}
 SECTION_KEYS = {"title", "articles"}
 ISSUE_FILE_TABLES = {"publication", "issue", "sections"}
 
