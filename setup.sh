@@ -9,8 +9,10 @@ cd "$(dirname "$0")"
 APT_PACKAGES=(
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig
   fonts-ebgaramond fonts-inter fonts-dejavu-core
-  default-jre-headless poppler-utils qpdf
+  default-jre-headless poppler-utils qpdf chromium
 )
+# DAISY Ace (accessibility checker) runs on Node.js with Debian's Chromium.
+command -v npm >/dev/null || APT_PACKAGES+=(nodejs npm)
 # A JRE already on the machine will do: EPUBCheck only needs `java`.
 command -v java >/dev/null && APT_PACKAGES=("${APT_PACKAGES[@]/default-jre-headless}")
 missing=()
@@ -29,4 +31,10 @@ PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[test]"
+# Ace from npm without Puppeteer's own browser download (the machine has no network for it).
+if [ ! -x .tools/node_modules/.bin/ace-cli ]; then
+  PUPPETEER_SKIP_DOWNLOAD=1 npm install --silent --no-audit --no-fund --prefix .tools \
+    @daisy/ace-cli@1.4.6 >/dev/null
+fi
+ln -sf "$PWD/.tools/node_modules/.bin/ace-cli" .venv/bin/ace-cli
 echo "masthead is set up: .venv/bin/masthead --help"

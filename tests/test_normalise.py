@@ -83,3 +83,12 @@ def test_links_between_article_files_point_inside_each_output(tmp_path: Path) ->
     assert 'href="two.xhtml"' in one.body_xhtml
     assert 'href="#two"' in one.body_html
     assert "gone.md" not in one.body_html
+
+
+def test_images_without_alt_text_are_warned_about(tmp_path: Path) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (10, 10)).save(tmp_path / "dot.png")
+    issue, warnings = build_folder(tmp_path, {"a.md": "# A\n\n![](dot.png)\n\n![A dot](dot.png)\n"})
+    assert issue.articles[0].missing_alt == 1
+    assert [str(w) for w in warnings] == [f"{tmp_path / 'a.md'}: 1 image(s) have no alt text"]

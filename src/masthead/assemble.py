@@ -1,4 +1,4 @@
-"""Stage 3 — assemble: normalised articles into sections, related reading matched, identity fixed."""
+"""Stage 3 — assemble: articles into sections, related reading matched, identity fixed."""
 
 from __future__ import annotations
 

@@ -15,8 +15,8 @@ from masthead.assemble import assemble
 from masthead.cover import cover_html, cover_jpeg
 from masthead.epub import package_epub
 from masthead.errors import MastheadError, OutputError
-from masthead.load import load
 from masthead.kepub import kobo_spans
+from masthead.load import load
 from masthead.model import BuildResult, BuildWarning, Issue, PageStart
 from masthead.pdf import package_pdf, page_size_css
 from masthead.render import context, page_targets, render_epub, render_pdf, theme_for
@@ -115,6 +115,8 @@ def build(
         data = package_epub(issue, rendered, source_date(issue), jpeg, has_pages=bool(targets))
         outputs[f"{issue.output_stem}.{'kepub.epub' if fmt == 'kepub' else 'epub'}"] = data
         lap("epub")
+    if strict:
+        warnings.extend(_validate(outputs))
     if strict and warnings:
         raise MastheadError(
             f"{len(warnings)} warning(s) with --strict; first: {warnings[0]}",
@@ -136,6 +138,22 @@ def build(
         pdf_pages=pages,
         timings=timings,
     )
+
+
+def _validate(outputs: dict[str, bytes]) -> list[BuildWarning]:
+    """EPUBCheck and (when installed) Ace findings for each built EPUB, as warnings."""
+    from masthead.validate import run_ace, run_epubcheck
+
+    found: list[BuildWarning] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, data in outputs.items():
+            if not name.endswith(".epub"):
+                continue
+            file = Path(tmp) / name
+            file.write_bytes(data)
+            for finding in [*run_epubcheck(file), *(run_ace(file) or [])]:
+                found.append(BuildWarning(str(finding), Path(name)))
+    return found
 
 
 def _read_page_map(file: Path, layout_key: str) -> tuple[PageStart, ...]:

@@ -1,4 +1,4 @@
-"""Stage 1 — load: find the issue's files and read them (manifest, articles) without interpreting."""
+"""Stage 1 — load: find the issue's files and read them (manifest, articles) as written."""
 
 from __future__ import annotations
 
@@ -54,7 +54,10 @@ def load(
 
 
 def _publication(
-    folder: Path, override: dict[str, Any] | None, manifest: Path | None, manifest_text: str,
+    folder: Path,
+    override: dict[str, Any] | None,
+    manifest: Path | None,
+    manifest_text: str,
     default_name: str,
 ) -> Publication:
     values: dict[str, Any] = {}
@@ -98,8 +101,10 @@ def _load_manifest(folder: Path, manifest: Path, title: str | None) -> LoadedIss
         cover_image = folder / expect(issue["cover_image"], str, "cover_image", manifest, text)
         if not cover_image.is_file():
             raise InputError(
-                f"cover image not found: {issue['cover_image']}", manifest,
-                key_line(text, "cover_image"), "check the file name",
+                f"cover image not found: {issue['cover_image']}",
+                manifest,
+                key_line(text, "cover_image"),
+                "check the file name",
             )
     epub_cover = None
     if "epub_cover" in issue:
@@ -126,7 +131,9 @@ def _load_manifest(folder: Path, manifest: Path, title: str | None) -> LoadedIss
     sections = expect(data.get("sections", []), list, "sections", manifest, text)
     if not sections:
         raise InputError(
-            "lists no sections", manifest, None,
+            "lists no sections",
+            manifest,
+            None,
             'add a [[sections]] table with `title` and `articles = ["file.md", …]`',
         )
     raw_articles: list[RawArticle] = []
@@ -146,11 +153,16 @@ def _load_manifest(folder: Path, manifest: Path, title: str | None) -> LoadedIss
             if article_path in seen:
                 raise InputError(
                     f"article {name} is listed twice (in '{seen[article_path]}' and "
-                    f"'{section_title}')", manifest, line, "list each article once",
+                    f"'{section_title}')",
+                    manifest,
+                    line,
+                    "list each article once",
                 )
             if not article_path.is_file():
                 raise InputError(
-                    f"article file not found: {name}", manifest, line,
+                    f"article file not found: {name}",
+                    manifest,
+                    line,
                     "check the file name (paths are relative to the issue folder)",
                 )
             seen[article_path] = section_title
@@ -176,8 +188,11 @@ def _line_of(text: str, needle: str) -> int | None:
 def find_articles(folder: Path) -> list[Path]:
     """Article files of a zero-config folder: `*.md`, `*.markdown` and `*/index.md` bundles."""
     found = [
-        p for p in folder.iterdir()
-        if p.is_file() and p.suffix.lower() in ARTICLE_SUFFIXES and not p.name.startswith(".")
+        p
+        for p in folder.iterdir()
+        if p.is_file()
+        and p.suffix.lower() in ARTICLE_SUFFIXES
+        and not p.name.startswith(".")
         and p.name.lower() not in {"readme.md", "license.md"}
     ]
     for sub in folder.iterdir():
@@ -195,7 +210,8 @@ def _load_folder(folder: Path, title: str | None) -> LoadedIssue:
     paths = find_articles(folder)
     if not paths:
         raise InputError(
-            "holds no articles and no issue.toml", folder,
+            "holds no articles and no issue.toml",
+            folder,
             hint="add Markdown files (.md) or an issue.toml listing them",
         )
     raw = [read_article(p, issue_title, publication) for p in paths]
@@ -234,7 +250,9 @@ def decode(raw: bytes, path: Path) -> str:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError(
-            f"is not UTF-8 text (byte 0x{raw[exc.start]:02x})", path, line,
+            f"is not UTF-8 text (byte 0x{raw[exc.start]:02x})",
+            path,
+            line,
             "save the file as UTF-8",
         ) from exc
     return text.removeprefix("\ufeff").replace("\r\n", "\n")
@@ -267,10 +285,12 @@ def split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str, int]
         source = match.group(1) or ""
         body_line = text.count("\n", 0, match.end()) + 1
         meta = _parse_meta(source, kind, path)
-        return meta, text[match.end():], body_line
+        return meta, text[match.end() :], body_line
     if text.startswith(("---\n", "+++\n")):
         raise InputError(
-            "front matter is not closed", path, 1,
+            "front matter is not closed",
+            path,
+            1,
             f"end it with a line holding only {text[:3]}",
         )
     return {}, text, 1
@@ -284,8 +304,9 @@ def _parse_meta(source: str, kind: str, path: Path) -> dict[str, Any]:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 2 if mark is not None else None  # +1 for 1-based, +1 for the fence.
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            raise InputError(f"malformed YAML front matter: {problem}", path, line,
-                             "fix the front matter syntax") from exc
+            raise InputError(
+                f"malformed YAML front matter: {problem}", path, line, "fix the front matter syntax"
+            ) from exc
     else:
         try:
             meta = tomllib.loads(source)
@@ -293,9 +314,14 @@ def _parse_meta(source: str, kind: str, path: Path) -> dict[str, Any]:
             match = re.search(r"\(at line (\d+), column \d+\)", str(exc))
             line = int(match.group(1)) + 1 if match else None
             message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
-            raise InputError(f"malformed TOML front matter: {message}", path, line,
-                             "fix the front matter syntax") from exc
+            raise InputError(
+                f"malformed TOML front matter: {message}", path, line, "fix the front matter syntax"
+            ) from exc
     if not isinstance(meta, dict):
-        raise InputError("front matter is not a table of keys", path, 2,
-                         "write `key: value` lines between the --- fences")
+        raise InputError(
+            "front matter is not a table of keys",
+            path,
+            2,
+            "write `key: value` lines between the --- fences",
+        )
     return meta

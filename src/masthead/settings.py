@@ -12,20 +12,50 @@ from typing import Any
 from masthead.errors import InputError
 
 PUBLICATION_KEYS = {
-    "name", "tagline", "language", "publisher", "url", "issn", "rights", "description",
-    "page_size", "email_limit_mb",
+    "name",
+    "tagline",
+    "language",
+    "publisher",
+    "url",
+    "issn",
+    "rights",
+    "description",
+    "page_size",
+    "email_limit_mb",
 }
 # Tables inside the publication settings that later stages own; each lists its keys.
 PUBLICATION_TABLES: dict[str, set[str]] = {
     "import": {"boilerplate", "boilerplate_defaults"},
     "email": {
-        "from", "reply_to", "subject", "note", "unsubscribe_url", "unsubscribe_mailto",
-        "list_id", "dkim_key", "dkim_selector", "dkim_domain", "limit_mb", "suppression",
-        "smtp_host", "smtp_port", "security", "smtp_user", "ca_file", "rate",
+        "from",
+        "reply_to",
+        "subject",
+        "note",
+        "unsubscribe_url",
+        "unsubscribe_mailto",
+        "list_id",
+        "dkim_key",
+        "dkim_selector",
+        "dkim_domain",
+        "limit_mb",
+        "suppression",
+        "smtp_host",
+        "smtp_port",
+        "security",
+        "smtp_user",
+        "ca_file",
+        "rate",
     },
 }
 ISSUE_KEYS = {
-    "volume", "number", "date", "title", "cover_lines", "cover_image", "epub_cover", "description",
+    "volume",
+    "number",
+    "date",
+    "title",
+    "cover_lines",
+    "cover_image",
+    "epub_cover",
+    "description",
     "slug",
 }
 SECTION_KEYS = {"title", "articles"}
@@ -59,13 +89,15 @@ def key_line(text: str, key: str) -> int | None:
     return text.count("\n", 0, match.start()) + 1 if match else None
 
 
-def check_keys(
-    table: dict[str, Any], allowed: set[str], path: Path, text: str, where: str
-) -> None:
+def check_keys(table: dict[str, Any], allowed: set[str], path: Path, text: str, where: str) -> None:
     for key in table:
         if key not in allowed:
             close = difflib.get_close_matches(key, sorted(allowed), n=1)
-            hint = f"did you mean `{close[0]}`?" if close else f"known keys: {', '.join(sorted(allowed))}"
+            hint = (
+                f"did you mean `{close[0]}`?"
+                if close
+                else f"known keys: {', '.join(sorted(allowed))}"
+            )
             raise InputError(f"unknown key `{key}` in {where}", path, key_line(text, key), hint)
 
 
@@ -92,9 +124,7 @@ def parse_date(value: Any, key: str, path: Path, line: int | None) -> dt.date:
     )
 
 
-def publication_table(
-    table: dict[str, Any], path: Path, text: str, where: str
-) -> dict[str, Any]:
+def publication_table(table: dict[str, Any], path: Path, text: str, where: str) -> dict[str, Any]:
     """Validate a publication table; returns the plain keys plus extension tables."""
     allowed = PUBLICATION_KEYS | set(PUBLICATION_TABLES)
     check_keys(table, allowed, path, text, where)
@@ -102,8 +132,17 @@ def publication_table(
         if name in table:
             sub = expect(table[name], dict, name, path, text)
             check_keys(sub, keys, path, text, f"[{name}]")
-    for key in ("name", "tagline", "language", "publisher", "url", "issn", "rights", "description",
-                "page_size"):
+    for key in (
+        "name",
+        "tagline",
+        "language",
+        "publisher",
+        "url",
+        "issn",
+        "rights",
+        "description",
+        "page_size",
+    ):
         if key in table:
             expect(table[key], str, key, path, text)
     if "email_limit_mb" in table:
