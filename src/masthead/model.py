@@ -25,6 +25,8 @@ class Publication:
     description: str = ""
     page_size: str = "A4"  # A4, letter or a5/tablet; see pdf.PAGE_SIZES.
     email_limit_mb: float = 10.0
+    article_break: str = "page"  # PDF: "page" (each article), "section" or "none" (run on).
+    drop_caps: bool = True  # PDF: a drop cap on each article's first paragraph.
     template_dirs: tuple[Path, ...] = ()  # Publication's own theme folders, most specific first.
     extra: dict[str, Any] = field(default_factory=dict)  # Tables later stages own (import, email).
 

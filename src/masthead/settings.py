@@ -22,7 +22,11 @@ PUBLICATION_KEYS = {
     "description",
     "page_size",
     "email_limit_mb",
+    "article_break",
+    "drop_caps",
 }
+# How the PDF edition starts articles: each on a new page, each section on a new page, run on.
+ARTICLE_BREAKS = ("page", "section", "none")
 # Tables inside the publication settings that later stages own; each lists its keys.
 PUBLICATION_TABLES: dict[str, set[str]] = {
     "import": {"boilerplate", "boilerplate_defaults"},
@@ -147,4 +151,15 @@ def publication_table(table: dict[str, Any], path: Path, text: str, where: str) 
             expect(table[key], str, key, path, text)
     if "email_limit_mb" in table:
         expect(table["email_limit_mb"], (int, float), "email_limit_mb", path, text)
+    if "article_break" in table:
+        value = expect(table["article_break"], str, "article_break", path, text)
+        if value not in ARTICLE_BREAKS:
+            raise InputError(
+                f"`article_break` is {value!r}",
+                path,
+                key_line(text, "article_break"),
+                f"use one of: {', '.join(ARTICLE_BREAKS)}",
+            )
+    if "drop_caps" in table:
+        expect(table["drop_caps"], bool, "drop_caps", path, text)
     return dict(table)
