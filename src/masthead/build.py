@@ -23,6 +23,7 @@ from masthead.render import context, page_targets, render_epub, render_pdf, them
 
 FORMATS = ("epub", "pdf")  # Built by default.
 ALL_FORMATS = ("epub", "pdf", "kepub")
+XHTML_MAX_BYTES = 300 * 1024
 STATE_DIR = ".masthead"  # In the output folder: page maps and cached cover images.
 Progress = Callable[[str], None]
 
@@ -106,6 +107,15 @@ def build(
         progress("Packaging EPUB" if fmt == "epub" else "Packaging Kobo EPUB")
         targets = page_targets(issue, page_map)
         rendered = render_epub(issue, theme, targets)
+        if fmt == "epub":
+            warnings.extend(
+                BuildWarning(
+                    f"EPUB document {d.file_name} is {len(d.content) // 1024} KB; "
+                    "readers using Adobe's engine split or refuse files over 300 KB"
+                )
+                for d in rendered.documents
+                if len(d.content.encode()) > XHTML_MAX_BYTES
+            )
         if fmt == "kepub":
             rendered = kobo_spans(rendered)
         lap("render")
