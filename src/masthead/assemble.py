@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import mimetypes
+import re
 import uuid
 from dataclasses import replace
 from urllib.parse import urlsplit
 
 from PIL import Image as PILImage
+from rapidfuzz import fuzz
 
 from masthead.model import (
     Article,
@@ -84,7 +86,8 @@ def _url_key(url: str) -> str:
 
 
 def link_related(articles: list[Article]) -> list[Article]:
-    """Point related items at articles of this issue (by url, slug or title); others keep urls."""
+    """Point related items at articles of this issue (by url, slug or title, exactly and then by
+    a near match of the title); others keep their urls."""
     by_key: dict[str, str] = {}
     for a in articles:
         by_key.setdefault(f"t:{title_key(a.title)}", a.id)
@@ -104,6 +107,39 @@ def link_related(articles: list[Article]) -> list[Article]:
             )
             if target == article.id:
                 target = None
+            if target is None:
+                target = fuzzy_title_match(item.title, articles, exclude=article.id)
             items.append(RelatedLink(item.title, item.url, target or ""))
         linked.append(replace(article, related=tuple(items)))
     return linked
+
+
+# Related titles that name no article exactly are compared with the issue's titles by rapidfuzz's
+# normalised Indel similarity (0-100) of their keys. At 90, "Drug-Money" / "Drug Money", "&" /
+# "and" and "Colour" / "Color" (96-99) match, while different titles that share most of their
+# words stay apart (82 at most): tests/test_import_related.py measures both sides.
+FUZZY_TITLE_THRESHOLD = 90
+
+
+def _fuzzy_key(title: str) -> str:
+    return re.sub(r"^(?:the|a|an) ", "", title_key(title))
+
+
+def fuzzy_title_match(title: str, articles: list[Article], exclude: str = "") -> str | None:
+    """The id of the one article whose title is nearly `title` (same numbers, score at least
+    FUZZY_TITLE_THRESHOLD, clearly the best), or None."""
+    key = _fuzzy_key(title)
+    numbers = re.findall(r"\d+", key)
+    scored = sorted(
+        (
+            (fuzz.ratio(key, _fuzzy_key(a.title)), a.id)
+            for a in articles
+            if a.id != exclude and re.findall(r"\d+", _fuzzy_key(a.title)) == numbers
+        ),
+        reverse=True,
+    )
+    if not scored or scored[0][0] < FUZZY_TITLE_THRESHOLD:
+        return None
+    if len(scored) > 1 and scored[1][0] >= FUZZY_TITLE_THRESHOLD and scored[1][0] == scored[0][0]:
+        return None  # Two articles fit equally well: link neither rather than guess.
+    return scored[0][1]

@@ -30,6 +30,8 @@ ARTICLE_SUFFIXES = (".md", ".markdown")
 # Readers for other article formats, by suffix: (path, text, section, publication) -> RawArticle.
 # The importer registers raw crawled files (.txt, .html) here.
 ARTICLE_READERS: dict[str, Callable[[Path, str, str, Publication], RawArticle]] = {}
+# How those readers' files are decoded, by suffix (crawled text may be Latin-1): bytes -> text.
+ARTICLE_DECODERS: dict[str, Callable[[bytes, Path], str]] = {}
 
 _YAML_FENCE = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(\r?\n|\Z)", re.S)
 _TOML_FENCE = re.compile(r"\A\+\+\+[ \t]*\r?\n(.*?\r?\n)?\+\+\+[ \t]*(\r?\n|\Z)", re.S)
@@ -260,6 +262,10 @@ def decode(raw: bytes, path: Path) -> str:
 
 def read_article(path: Path, section: str, publication: Publication) -> RawArticle:
     """Read one article file: bytes → text → front matter + body."""
+    # The importer registers its readers here on first use (a lazy import: it uses this module).
+    from masthead.importer import register
+
+    register(ARTICLE_READERS, ARTICLE_DECODERS)
     reader = ARTICLE_READERS.get(path.suffix.lower())
     if reader is None and path.suffix.lower() not in ARTICLE_SUFFIXES:
         known = ", ".join(sorted({*ARTICLE_SUFFIXES, *ARTICLE_READERS}))
@@ -268,7 +274,7 @@ def read_article(path: Path, section: str, publication: Publication) -> RawArtic
         raw = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read file ({exc.strerror})", path) from exc
-    text = decode(raw, path)
+    text = ARTICLE_DECODERS.get(path.suffix.lower(), decode)(raw, path)
     if reader is not None:
         return reader(path, text, section, publication)
     meta, body, body_line = split_front_matter(text, path)

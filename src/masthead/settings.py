@@ -162,4 +162,23 @@ def publication_table(table: dict[str, Any], path: Path, text: str, where: str) 
             )
     if "drop_caps" in table:
         expect(table["drop_caps"], bool, "drop_caps", path, text)
+    if isinstance(table.get("import"), dict):
+        _check_import(table["import"], path, text)
     return dict(table)
+
+
+def _check_import(table: dict[str, Any], path: Path, text: str) -> None:
+    """`[import]`: `boilerplate` is a list of regular expressions, `boilerplate_defaults` a bool."""
+    if "boilerplate_defaults" in table:
+        expect(table["boilerplate_defaults"], bool, "boilerplate_defaults", path, text)
+    for pattern in expect(table.get("boilerplate", []), list, "boilerplate", path, text):
+        expect(pattern, str, "boilerplate", path, text)
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise InputError(
+                f"`boilerplate` pattern {pattern!r} is not a regular expression ({exc})",
+                path,
+                key_line(text, "boilerplate"),
+                "write Python regular expressions, like '^Subscribe to'",
+            ) from exc

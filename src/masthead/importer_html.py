@@ -1,0 +1,440 @@
+"""Import a saved web page: metadata from meta tags and JSON-LD, the article through trafilatura,
+sanitised with nh3, written as Markdown and then cleaned by the text importer's rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urljoin, urlsplit
+
+import lxml.html
+import nh3
+from lxml import etree
+
+from masthead.errors import InputError
+from masthead.importer import (
+    _RELATED_HEADING,
+    ImportedArticle,
+    ImportSettings,
+    import_text,
+    parse_date,
+    plain,
+    split_credit,
+)
+
+# What may reach the extractor: structure and text only. Scripts, styles, iframes, forms, embeds
+# and every attribute but these (so no on* handlers) are removed before anything reads the page.
+PAGE_TAGS = {
+    "html", "body", "main", "article", "section", "header", "footer", "nav", "aside", "div",
+    "span", "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt",
+    "dd", "blockquote", "q", "cite", "pre", "code", "em", "i", "strong", "b", "u", "s", "del",
+    "ins", "mark", "small", "sub", "sup", "abbr", "time", "a", "img", "figure", "figcaption",
+    "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption",
+}
+DROPPED_WITH_CONTENT = {
+    "script", "style", "iframe", "form", "noscript", "template", "object", "embed", "svg", "math",
+    "button", "select", "textarea", "head", "title", "canvas", "video", "audio", "frameset",
+}
+PAGE_ATTRIBUTES = {
+    "*": {"class", "id", "itemprop", "datetime"},
+    "a": {"href", "rel"},
+    "img": {"src", "alt", "title"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan"},
+}
+URL_SCHEMES = {"http", "https", "mailto"}
+ARTICLE_TYPES = re.compile(r"(Article|BlogPosting|Posting|Report)$")
+
+
+def sanitise(html: str) -> str:
+    """The page with only harmless structure left (nh3, the same sanitiser the build uses)."""
+    return nh3.clean(
+        html,
+        tags=PAGE_TAGS,
+        clean_content_tags=DROPPED_WITH_CONTENT,
+        attributes=PAGE_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel=None,
+        strip_comments=True,
+    )
+
+
+def import_html(html: str, path: Path, settings: ImportSettings | None = None) -> ImportedArticle:
+    """One saved web page → an imported article (see importer.import_text for the rules)."""
+    if not html.strip():
+        raise InputError("is empty: there is no page to import", path,
+                         hint="give the saved HTML of an article")
+    try:
+        page = lxml.html.document_fromstring(html)
+    except (etree.ParserError, ValueError) as exc:
+        raise InputError(f"cannot be read as HTML ({exc})", path,
+                         hint="give the saved HTML of an article") from exc
+    meta = page_metadata(page)
+    clean = sanitise(html)
+    related = _related_links(clean, meta.get("url", ""))
+    body_html = _extract(clean)
+    markdown = to_markdown(body_html, path, meta.get("url", ""))
+    lead = _lead_image(meta, clean, path)
+    if lead.get("image"):
+        markdown = _drop_first_image(markdown, lead["image"])
+    known = {**meta, **lead}
+    known.pop("image_url_local", None)
+    if related:
+        known["related"] = related
+    if not markdown.strip() and not known.get("title"):
+        raise InputError("holds no article text", path, hint="give the saved page of an article")
+    return import_text(markdown or "\n", path, settings, known=known)
+
+
+def _extract(clean: str) -> str:
+    import trafilatura  # Imported here: it is slow to import and only HTML needs it.
+
+    extracted = trafilatura.extract(
+        clean,
+        output_format="html",
+        include_links=True,
+        include_images=True,
+        include_formatting=True,
+        include_tables=True,
+        include_comments=False,
+        favor_recall=True,
+    )
+    if extracted:
+        return extracted
+    # A very short page trafilatura will not call an article: keep its body, less the furniture.
+    tree = lxml.html.fragment_fromstring(clean or "<p></p>", create_parent="div")
+    for el in tree.xpath("//nav|//header|//footer|//aside"):
+        el.drop_tree()
+    return lxml.html.tostring(tree, encoding="unicode")
+
+
+# --- Metadata -----------------------------------------------------------------------------------
+
+
+def page_metadata(page: lxml.html.HtmlElement) -> dict[str, Any]:
+    """title, authors, date, url, image_url, image_alt, image_caption, summary, tags — what the
+    page says about itself in JSON-LD, then Open Graph / meta tags, then <title> and <h1>."""
+    ld = _json_ld_article(page)
+    metas: dict[str, str] = {}
+    for el in page.iter("meta"):
+        key = (el.get("property") or el.get("name") or el.get("itemprop") or "").strip().lower()
+        value = (el.get("content") or "").strip()
+        if key and value:
+            metas.setdefault(key, value)
+    links = {(el.get("rel") or "").lower(): el.get("href") or "" for el in page.iter("link")}
+    meta: dict[str, Any] = {}
+
+    title = _text(ld.get("headline")) or metas.get("og:title") or metas.get("twitter:title")
+    if not title:
+        h1 = page.find(".//h1")
+        title = h1.text_content() if h1 is not None else page.findtext(".//title") or ""
+    if title := " ".join(title.split()):
+        meta["title"] = title
+
+    authors = _ld_names(ld.get("author"))
+    if not authors:
+        for key in ("author", "article:author", "byl", "dc.creator", "parsely-author",
+                    "sailthru.author"):
+            value = metas.get(key, "")
+            if value and not value.startswith(("http://", "https://")):
+                authors = [a.strip() for a in re.split(r"\s*(?:;|,|\band\b)\s*", value)]
+                break
+    if authors := [re.sub(r"^by\s+", "", a, flags=re.I) for a in authors if a.strip()]:
+        meta["authors"] = list(dict.fromkeys(authors))
+
+    for value in (
+        _text(ld.get("datePublished")), metas.get("article:published_time"), metas.get("date"),
+        metas.get("pubdate"), metas.get("publishdate"), metas.get("dc.date"),
+        metas.get("dcterms.created"), metas.get("parsely-pub-date"),
+        _text(ld.get("dateCreated")), metas.get("og:updated_time"),
+        *(t.get("datetime") for t in page.iter("time")),
+    ):
+        date = _date(value)
+        if date is not None:
+            meta["date"] = date
+            break
+
+    entity = ld.get("mainEntityOfPage")
+    entity_url = entity.get("@id") if isinstance(entity, dict) else entity
+    for value in (links.get("canonical"), metas.get("og:url"), _text(ld.get("url")), entity_url):
+        if isinstance(value, str) and urlsplit(value).scheme in ("http", "https"):
+            meta["url"] = value.strip()
+            break
+
+    image, caption = _ld_image(ld.get("image"))
+    image = image or metas.get("og:image") or metas.get("twitter:image") or ""
+    if image:
+        meta["image_url"] = urljoin(meta.get("url", ""), image)
+        if alt := metas.get("og:image:alt") or metas.get("twitter:image:alt"):
+            meta["image_alt"] = alt
+        if caption:
+            meta["image_caption"] = caption
+
+    summary = _text(ld.get("description")) or metas.get("description") or metas.get(
+        "og:description"
+    )
+    if summary:
+        meta["summary"] = " ".join(summary.split())
+    keywords = ld.get("keywords") or metas.get("keywords") or ""
+    if isinstance(keywords, str):
+        keywords = re.split(r"\s*,\s*", keywords)
+    if not isinstance(keywords, list):
+        keywords = []
+    tags = [str(k).strip() for k in keywords if str(k).strip()]
+    if tags:
+        meta["tags"] = tags
+    return meta
+
+
+def _json_ld_article(page: lxml.html.HtmlElement) -> dict[str, Any]:
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            kinds = node.get("@type", [])
+            kinds = [kinds] if isinstance(kinds, str) else kinds
+            if any(isinstance(k, str) and ARTICLE_TYPES.search(k) for k in kinds):
+                found.append(node)
+            walk(node.get("@graph", []))
+
+    for script in page.xpath('//script[@type="application/ld+json"]'):
+        try:
+            walk(json.loads(script.text or ""))
+        except (ValueError, RecursionError):
+            continue
+    return found[0] if found else {}
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _ld_names(value: Any) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    names = []
+    for item in items:
+        name = item.get("name") if isinstance(item, dict) else item
+        if isinstance(name, str) and name.strip():
+            names.append(" ".join(name.split()))
+    return names
+
+
+def _ld_image(value: Any) -> tuple[str, str]:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, str):
+        return value, ""
+    if isinstance(value, dict):
+        url = value.get("url") or value.get("contentUrl") or ""
+        return (url if isinstance(url, str) else ""), _text(value.get("caption"))
+    return "", ""
+
+
+def _date(value: Any) -> dt.date | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        return dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return parse_date(value)
+
+
+def _related_links(clean: str, base: str) -> list[Any]:
+    """A "Related articles" heading followed by a list of links, anywhere on the page."""
+    tree = lxml.html.fragment_fromstring(clean or "<p></p>", create_parent="div")
+    items: list[Any] = []
+    for heading in tree.xpath("//h2|//h3|//h4|//h5|//h6|//p|//strong|//div[not(*)]|//span"):
+        if not _RELATED_HEADING.match(plain(heading.text_content()).rstrip(":").strip()):
+            continue
+        following = heading.getnext()
+        if following is None or following.tag not in ("ul", "ol"):
+            continue
+        for a in following.iter("a"):
+            title = " ".join(a.text_content().split())
+            href = urljoin(base, a.get("href") or "") if base else a.get("href") or ""
+            if title:
+                items.append({"title": title, "url": href} if href.startswith("http") else title)
+        if items:
+            return items
+    return items
+
+
+def _lead_image(meta: dict[str, Any], clean: str, path: Path) -> dict[str, str]:
+    """The page's lead image as front matter: a local file saved beside the page, if there is
+    one (`image`), and its caption and credit from the page's <figure>."""
+    url = meta.get("image_url", "")
+    if not url:
+        return {}
+    name = Path(unquote(urlsplit(url).path)).name
+    tree = lxml.html.fragment_fromstring(clean or "<p></p>", create_parent="div")
+    for img in tree.iter("img"):
+        src = img.get("src") or ""
+        if not name or Path(unquote(urlsplit(src).path)).name != name:
+            continue
+        found: dict[str, str] = {}
+        local = _local(src, path)
+        if local:
+            found["image"] = local
+            if alt := (img.get("alt") or "").strip():
+                found.setdefault("image_alt", alt)
+        figure = next((a for a in img.iterancestors() if a.tag == "figure"), None)
+        caption = figure.find(".//figcaption") if figure is not None else None
+        if caption is not None:
+            text, credit = split_credit(" ".join(caption.text_content().split()))
+            text = re.sub(r"\s*\b(?:photo|image)\s*:?\s*$", "", text, flags=re.I).strip()
+            if text:
+                found["image_caption"] = text
+            if credit:
+                found["image_credit"] = credit
+        return found
+    return {}
+
+
+def _local(src: str, path: Path) -> str:
+    """`src` as a path relative to the page, if that file was saved beside it; else ""."""
+    parts = urlsplit(src)
+    if parts.scheme or src.startswith("//") or not parts.path:
+        return ""
+    target = (path.parent / unquote(parts.path)).resolve()
+    return unquote(parts.path) if target.is_file() else ""
+
+
+def _drop_first_image(markdown: str, src: str) -> str:
+    pattern = re.compile(r"^!\[[^\]]*\]\(<?" + re.escape(src) + r">?\)\s*$", re.M)
+    return pattern.sub("", markdown, count=1)
+
+
+# --- HTML to Markdown ---------------------------------------------------------------------------
+
+_BLOCKS = {"p", "div", "section", "article", "main", "header", "footer", "figure", "body", "html"}
+
+
+def to_markdown(html: str, path: Path, base: str = "") -> str:
+    """The extracted article as Markdown: headings, paragraphs, lists, quotes, code, images,
+    links and emphasis. Text is escaped so that nothing in it can become HTML or markup."""
+    tree = lxml.html.fragment_fromstring(html or "<p></p>", create_parent="div")
+    blocks: list[str] = []
+    _blocks_of(tree, blocks, path, base, quote=0)
+    return "\n\n".join(b for b in blocks if b.strip()) + "\n"
+
+
+def _blocks_of(
+    el: lxml.html.HtmlElement, out: list[str], path: Path, base: str, quote: int
+) -> None:
+    inline: list[str] = []
+
+    def flush() -> None:
+        text = " ".join("".join(inline).split())
+        inline.clear()
+        if text:
+            out.append(_escape_start(text))
+
+    if el.text:
+        inline.append(_escape(el.text))
+    for child in el:
+        tag = child.tag if isinstance(child.tag, str) else ""
+        if tag in {"h1", "h2", "h3", "h4", "h5", "h6"}:
+            flush()
+            text = " ".join(_inline(child, path, base).split())
+            if text:
+                out.append(f"{'#' * int(tag[1])} {text}")
+        elif tag in ("ul", "ol"):
+            flush()
+            lines = []
+            for n, li in enumerate((c for c in child if c.tag == "li"), start=1):
+                text = " ".join(_inline(li, path, base).split())
+                if text:
+                    lines.append(f"{n}. {text}" if tag == "ol" else f"- {text}")
+            if lines:
+                out.append("\n".join(lines))
+        elif tag == "blockquote":
+            flush()
+            inner: list[str] = []
+            _blocks_of(child, inner, path, base, quote + 1)
+            if inner:
+                out.append("\n>\n".join("\n".join(f"> {line}" for line in b.split("\n"))
+                                        for b in inner))
+        elif tag == "pre":
+            flush()
+            code = child.text_content().rstrip("\n")
+            fence = "~~~~" if "```" in code else "```"
+            out.append(f"{fence}\n{code}\n{fence}")
+        elif tag == "table":
+            flush()
+            rows = [[" ".join(_inline(c, path, base).split()).replace("|", "\\|")
+                     for c in tr if c.tag in ("td", "th")] for tr in child.iter("tr")]
+            rows = [r for r in rows if r]
+            if rows:
+                width = max(len(r) for r in rows)
+                rows = [r + [""] * (width - len(r)) for r in rows]
+                lines = ["| " + " | ".join(rows[0]) + " |", "|" + " --- |" * width]
+                lines += ["| " + " | ".join(r) + " |" for r in rows[1:]]
+                out.append("\n".join(lines))
+        elif tag in _BLOCKS or tag in ("aside", "nav", "dl", "hr"):
+            flush()
+            if tag != "hr":
+                _blocks_of(child, out, path, base, quote)
+        else:
+            inline.append(_inline(child, path, base, tail=False))
+        if child.tail:
+            inline.append(_escape(child.tail))
+    flush()
+
+
+def _inline(el: lxml.html.HtmlElement, path: Path, base: str, tail: bool = False) -> str:
+    tag = el.tag if isinstance(el.tag, str) else ""
+    inner = _escape(el.text or "") + "".join(
+        _inline(c, path, base) + _escape(c.tail or "") for c in el
+    )
+    if tag == "br":
+        text = "\n"
+    elif tag == "img":
+        text = _image(el, path, base)
+    elif tag == "a":
+        href = (el.get("href") or "").strip()
+        label = " ".join(inner.split())
+        if href and not href.startswith("#") and label:
+            href = href if urlsplit(href).scheme or not base else urljoin(base, href)
+            text = f"[{label}]({href.replace(' ', '%20').replace(')', '%29')})"
+        else:
+            text = inner
+    elif tag in ("em", "i", "cite") and inner.strip():
+        text = f"*{inner.strip()}*"
+    elif tag in ("strong", "b") and inner.strip():
+        text = f"**{inner.strip()}**"
+    elif tag == "code" and inner.strip():
+        text = f"`{el.text_content()}`"
+    else:
+        text = inner
+    return text + (_escape(el.tail or "") if tail else "")
+
+
+def _image(img: lxml.html.HtmlElement, path: Path, base: str) -> str:
+    src = (img.get("src") or "").strip()
+    alt = " ".join((img.get("alt") or "").split()).replace("[", "(").replace("]", ")")
+    local = _local(src, path)
+    if local:
+        return f"![{alt}]({local.replace(' ', '%20')})"
+    if src and (urlsplit(src).scheme in ("http", "https") or base):
+        return f"![{alt}]({urljoin(base, src)})"
+    return f"*[Image: {alt}]*" if alt else ""
+
+
+def _escape(text: str) -> str:
+    """Text that stays text: no HTML tags or entities, no accidental emphasis or links."""
+    text = re.sub(r"&(?=#?\w+;)", "&amp;", text.replace("\\", "\\\\")).replace("<", "&lt;")
+    return re.sub(r"([*_`\[\]])", r"\\\1", text)
+
+
+def _escape_start(text: str) -> str:
+    """A paragraph must not turn into a heading, quote or list by its first characters."""
+    return re.sub(r"^(#{1,6}\s|>|[-+*]\s|\d+[.)]\s)", r"\\\1", text)
