@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from lxml import html as lxml_html
 
 from masthead.errors import InputError
 from masthead.model import BuildWarning, Issue, PageStart
@@ -15,6 +18,25 @@ from masthead.render import RenderedPdf
 # CSS `size` values; the small-screen size suits tablets and e-ink readers.
 PAGE_SIZES = {"a4": "A4", "letter": "letter", "a5": "A5", "tablet": "6in 9in"}
 ASSET_BASE = "file:///masthead-assets/"
+# WeasyPrint variants offered (`--pdf-variant`). The default is tagged PDF/UA-1 (structure tree,
+# language, title shown); the PDF/A ones are for archives and stay tagged too. "none": untagged.
+# Without a validator here (no veraPDF) a build claims only what it asked for, never conformance.
+PDF_VARIANTS = ("pdf/ua-1", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf/a-3a", "none")
+DEFAULT_PDF_VARIANT = "pdf/ua-1"
+# Images are downsampled to this resolution at their printed size and recompressed: sharp on
+# paper and screens, small enough to email (see the publication's `email_limit_mb`).
+IMAGE_DPI = 200
+JPEG_QUALITY = 85
+
+
+def pdf_variant(name: str | None) -> str:
+    """A PDF variant name from the CLI or a caller: one of PDF_VARIANTS (any case)."""
+    chosen = (name or DEFAULT_PDF_VARIANT).strip().lower()
+    if chosen not in PDF_VARIANTS:
+        raise InputError(
+            f"unknown PDF variant '{name}'", hint=f"use one of: {', '.join(PDF_VARIANTS)}"
+        )
+    return chosen
 
 
 def page_size_css(name: str) -> str:
@@ -92,19 +114,191 @@ def asset_fetcher(issue: Issue):  # type: ignore[no-untyped-def]
     return AssetFetcher(allowed_protocols=["file", "data"])
 
 
-def package_pdf(issue: Issue, rendered: RenderedPdf) -> PdfOutput:
+def package_pdf(
+    issue: Issue, rendered: RenderedPdf, variant: str = DEFAULT_PDF_VARIANT
+) -> PdfOutput:
+    """Lay out the issue and write the PDF: tagged PDF/UA-1 unless another variant is asked for."""
     # Imported here: an EPUB-only build should not pay for loading the PDF stack.
     from weasyprint import HTML
 
+    variant = pdf_variant(variant)
     fetcher = asset_fetcher(issue)
     with _weasyprint_warnings() as log:
-        document = HTML(string=rendered.html, base_url=ASSET_BASE, url_fetcher=fetcher).render(
-            optimize_images=True,
-            jpeg_quality=85,
-            dpi=200,
+        document = HTML(
+            string=finish_html(rendered.html), base_url=ASSET_BASE, url_fetcher=fetcher
+        ).render(optimize_images=True, jpeg_quality=JPEG_QUALITY, dpi=IMAGE_DPI)
+        data = document.write_pdf(
+            pdf_variant=None if variant == "none" else variant,
+            pdf_tags=variant != "none",
+            # A stable first file identifier (the issue's); WeasyPrint adds a hash of the content.
+            pdf_identifier=issue.identifier.encode(),
         )
-        data = document.write_pdf()
-    warnings = tuple(BuildWarning(f"PDF: {m}", issue.source) for m in log.messages)
+    warnings = [BuildWarning(f"PDF: {m}", issue.source) for m in log.messages]
+    limit = issue.publication.email_limit_mb
+    if len(data) > limit * 1_000_000:
+        warnings.append(
+            BuildWarning(
+                f"PDF is {len(data) / 1_000_000:.1f} MB, over the {limit:g} MB email limit "
+                "(email_limit_mb): use smaller images or raise the limit",
+                issue.source,
+            )
+        )
     return PdfOutput(
-        data=data, pages=len(document.pages), warnings=warnings, page_map=page_map(document)
+        data=data, pages=len(document.pages), warnings=tuple(warnings), page_map=page_map(document)
     )
+
+
+# Finishing the issue HTML for pages: what CSS cannot do alone. Each step is switched on by an
+# attribute that pdf/issue.html puts on `.article-body`, so a theme can leave any of them out.
+_FIRST_LETTER = re.compile(r"^(\s*)([\"'“‘«„‚(\[¿¡]*\w)")
+# The rest of the first word and two more, set in small capitals; stops at punctuation.
+_LEAD_IN = re.compile(r"\S*(?:\s+[^\s,.;:!?—–]+){0,2}")
+_DROP_CAP_MIN_CHARS = 280  # A shorter first paragraph cannot wrap three lines around the initial.
+_SHORT_CODE_LINES = 14  # Code blocks up to this long are kept on one page.
+
+
+def finish_html(html: str) -> str:
+    """Page footnotes, drop caps, pull quotes, end marks and unbroken short code blocks."""
+    root = lxml_html.document_fromstring(html)
+    for body in root.find_class("article-body"):
+        if body.get("data-footnotes") == "page":
+            _page_footnotes(body)
+        if body.get("data-drop-cap") is not None:
+            _drop_cap(body)
+        _place_pull_quote(body)
+        if body.get("data-end-mark") is not None:
+            _end_mark(body)
+        for pre in body.iter("pre"):
+            if pre.text_content().rstrip("\n").count("\n") < _SHORT_CODE_LINES:
+                _add_class(pre, "short")
+    return lxml_html.tostring(root, doctype="<!DOCTYPE html>", encoding="unicode")
+
+
+def _add_class(element, name: str) -> None:  # type: ignore[no-untyped-def]
+    element.set("class", " ".join([*element.get("class", "").split(), name]))
+
+
+def _blocks(body):  # type: ignore[no-untyped-def]
+    """The body's top-level elements, without the endnotes markdown-it adds at the end."""
+    return [
+        child
+        for child in body
+        if isinstance(child.tag, str)
+        and not {"footnotes", "footnotes-sep"} & set(child.get("class", "").split())
+    ]
+
+
+def _page_footnotes(body) -> None:  # type: ignore[no-untyped-def]
+    """Move each markdown-it endnote to its first reference as a `float: footnote` span.
+
+    A note holding more than paragraphs (a list, code) cannot sit inside a line, so it stays an
+    endnote. A second reference to a note repeats its number.
+    """
+    section = next(iter(body.find_class("footnotes")), None)
+    if section is None:
+        return
+    notes = {li.get("id"): li for li in section.iter("li") if li.get("id")}
+    numbers: dict[str, int] = {}
+    for ref in list(body.find_class("footnote-ref")):
+        link = ref.find("a")
+        target = (link.get("href") or "").lstrip("#") if link is not None else ""
+        note = notes.get(target)
+        if note is None or any(child.tag != "p" for child in note):
+            continue
+        if target in numbers:
+            link.text = str(numbers[target])
+            _add_class(ref, "footnote-again")
+            continue
+        numbers[target] = len(numbers) + 1
+        span = lxml_html.Element("span", {"class": "footnote", "id": target})
+        for index, para in enumerate(list(note)):
+            for backref in para.find_class("footnote-backref"):
+                _drop(backref)
+            # Inline: a block inside a footnote makes WeasyPrint 70 drop the whole note.
+            if index:
+                span.append(lxml_html.Element("br"))
+            para.tag = "span"
+            para.set("class", "footnote-para")
+            para.tail = None
+            span.append(para)
+        span.tail = ref.tail
+        ref.addnext(span)
+        ref.getparent().remove(ref)
+        note.getparent().remove(note)
+    if not any(isinstance(li.tag, str) for li in section.iter("li")):
+        for sep in body.find_class("footnotes-sep"):
+            sep.getparent().remove(sep)
+        section.getparent().remove(section)
+
+
+def _drop(element) -> None:  # type: ignore[no-untyped-def]
+    """Remove an element but keep the text that follows it."""
+    parent = element.getparent()
+    tail = (element.tail or "").rstrip()
+    previous = element.getprevious()
+    if previous is not None:
+        previous.tail = ((previous.tail or "") + tail).rstrip() or None
+    else:
+        parent.text = ((parent.text or "") + tail).rstrip() or None
+    parent.remove(element)
+
+
+def _drop_cap(body) -> None:  # type: ignore[no-untyped-def]
+    """A three-line initial on the first paragraph when it opens the article and is long enough."""
+    blocks = _blocks(body)
+    if not blocks or blocks[0].tag != "p":
+        return
+    first = blocks[0]
+    if len(first.text_content()) < _DROP_CAP_MIN_CHARS:
+        return
+    match = _FIRST_LETTER.match(first.text or "")
+    if match is None:
+        return
+    text = first.text or ""
+    initial = lxml_html.Element("span", {"class": "drop-cap"})
+    initial.text = match.group(2)
+    rest = text[match.end(2) :]
+    lead = _LEAD_IN.match(rest).group(0)  # type: ignore[union-attr]
+    first.text = None
+    first.insert(0, initial)
+    if lead.strip():
+        lead_in = lxml_html.Element("span", {"class": "lead-in"})
+        lead_in.text = lead
+        lead_in.tail = rest[len(lead) :]
+        initial.addnext(lead_in)
+    else:
+        initial.tail = rest
+    _add_class(first, "has-drop-cap")
+
+
+def _place_pull_quote(body) -> None:  # type: ignore[no-untyped-def]
+    """Move the article's pull quote between two paragraphs about two fifths into the body."""
+    quote = body.getprevious()
+    while quote is not None and "pull-quote" not in quote.get("class", "").split():
+        quote = quote.getprevious()
+    if quote is None:
+        return
+    blocks = _blocks(body)
+    spots = [
+        i
+        for i in range(2, len(blocks))
+        if blocks[i].tag == "p" and blocks[i - 1].tag == "p"
+    ]
+    if not spots:
+        return
+    best = min(spots, key=lambda i: abs(i - 0.4 * len(blocks)))
+    quote.getparent().remove(quote)
+    blocks[best].addprevious(quote)
+
+
+def _end_mark(body) -> None:  # type: ignore[no-untyped-def]
+    """■ after the article's last word (or on a line of its own after a list, figure or code)."""
+    blocks = _blocks(body)
+    mark = lxml_html.Element("span", {"class": "end-mark", "aria-hidden": "true"})
+    mark.text = "■"
+    if blocks and blocks[-1].tag == "p":
+        blocks[-1].append(mark)
+    elif blocks:
+        holder = lxml_html.Element("p", {"class": "end-mark"})
+        holder.append(mark)
+        blocks[-1].addnext(holder)
