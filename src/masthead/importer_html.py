@@ -72,7 +72,7 @@ def import_html(html: str, path: Path, settings: ImportSettings | None = None) -
     except (etree.ParserError, ValueError) as exc:
         raise InputError(f"cannot be read as HTML ({exc})", path,
                          hint="give the saved HTML of an article") from exc
-    meta = page_metadata(page)
+    meta = page_metadata(page, _trafilatura_metadata(html))
     clean = sanitise(html)
     related = _related_links(clean, meta.get("url", ""))
     body_html = _extract(clean)
@@ -87,6 +87,16 @@ def import_html(html: str, path: Path, settings: ImportSettings | None = None) -
     if not markdown.strip() and not known.get("title"):
         raise InputError("holds no article text", path, hint="give the saved page of an article")
     return import_text(markdown or "\n", path, settings, known=known)
+
+
+def _trafilatura_metadata(html: str) -> dict[str, Any]:
+    from trafilatura import extract_metadata
+
+    try:
+        found = extract_metadata(html)
+    except (ValueError, TypeError):  # Pages it cannot parse: the page's own tags still count.
+        return {}
+    return {k: v for k, v in (found.as_dict() if found else {}).items() if isinstance(v, str)}
 
 
 def _extract(clean: str) -> str:
@@ -114,9 +124,10 @@ def _extract(clean: str) -> str:
 # --- Metadata -----------------------------------------------------------------------------------
 
 
-def page_metadata(page: lxml.html.HtmlElement) -> dict[str, Any]:
+def page_metadata(page: lxml.html.HtmlElement, fallback: dict[str, Any]) -> dict[str, Any]:
     """title, authors, date, url, image_url, image_alt, image_caption, summary, tags — what the
-    page says about itself in JSON-LD, then Open Graph / meta tags, then <title> and <h1>."""
+    page says about itself in JSON-LD, then Open Graph / meta tags, then what trafilatura's
+    metadata finds (`fallback`: it trims the site's name off <title>), then <h1> and <title>."""
     ld = _json_ld_article(page)
     metas: dict[str, str] = {}
     for el in page.iter("meta"):
@@ -128,6 +139,7 @@ def page_metadata(page: lxml.html.HtmlElement) -> dict[str, Any]:
     meta: dict[str, Any] = {}
 
     title = _text(ld.get("headline")) or metas.get("og:title") or metas.get("twitter:title")
+    title = title or fallback.get("title") or ""
     if not title:
         h1 = page.find(".//h1")
         title = h1.text_content() if h1 is not None else page.findtext(".//title") or ""
@@ -142,7 +154,9 @@ def page_metadata(page: lxml.html.HtmlElement) -> dict[str, Any]:
             if value and not value.startswith(("http://", "https://")):
                 authors = [a.strip() for a in re.split(r"\s*(?:;|,|\band\b)\s*", value)]
                 break
-    if authors := [re.sub(r"^by\s+", "", a, flags=re.I) for a in authors if a.strip()]:
+    if not authors and fallback.get("author"):
+        authors = str(fallback["author"]).split(";")
+    if authors := [re.sub(r"^by\s+", "", a.strip(), flags=re.I) for a in authors if a.strip()]:
         meta["authors"] = list(dict.fromkeys(authors))
 
     for value in (
@@ -150,7 +164,7 @@ def page_metadata(page: lxml.html.HtmlElement) -> dict[str, Any]:
         metas.get("pubdate"), metas.get("publishdate"), metas.get("dc.date"),
         metas.get("dcterms.created"), metas.get("parsely-pub-date"),
         _text(ld.get("dateCreated")), metas.get("og:updated_time"),
-        *(t.get("datetime") for t in page.iter("time")),
+        *(t.get("datetime") for t in page.iter("time")), fallback.get("date"),
     ):
         date = _date(value)
         if date is not None:
@@ -333,10 +347,12 @@ def _blocks_of(
     inline: list[str] = []
 
     def flush() -> None:
-        text = " ".join("".join(inline).split())
+        # <br><br> separates paragraphs on many pages; a single <br> is a line break.
+        for part in re.split(r"\n[ \t]*(?:\n\s*)+", "".join(inline)):
+            lines = [" ".join(line.split()) for line in part.split("\n")]
+            if text := "\n".join(line for line in lines if line):
+                out.append(_escape_start(text))
         inline.clear()
-        if text:
-            out.append(_escape_start(text))
 
     if el.text:
         inline.append(_escape(el.text))
