@@ -19,6 +19,7 @@ from masthead.kepub import kobo_spans
 from masthead.load import load
 from masthead.model import BuildResult, BuildWarning, Issue, PageStart
 from masthead.pdf import package_pdf, page_size_css
+from masthead.pdf import pdf_variant as _pdf_variant
 from masthead.render import context, page_targets, render_epub, render_pdf, theme_for
 
 FORMATS = ("epub", "pdf")  # Built by default.
@@ -63,10 +64,15 @@ def build(
     formats: Sequence[str] = FORMATS,
     title: str | None = None,
     page_size: str | None = None,
+    pdf_variant: str | None = None,
     strict: bool = False,
     progress: Progress = _quiet,
 ) -> BuildResult:
-    """Build an issue's EPUB and/or PDF into `out_dir`; nothing is written unless all succeed."""
+    """Build an issue's EPUB and/or PDF into `out_dir`; nothing is written unless all succeed.
+
+    `pdf_variant` is one of `masthead.pdf.PDF_VARIANTS`: tagged "pdf/ua-1" by default, a PDF/A
+    variant such as "pdf/a-3b" for archives, or "none".
+    """
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -85,6 +91,7 @@ def build(
     outputs: dict[str, bytes] = {}
     pages = None
     size = page_size_css(page_size or issue.publication.page_size)
+    variant = _pdf_variant(pdf_variant)  # A bad name fails before any layout work.
     rendered_pdf = render_pdf(issue, size, theme)
     layout_key = hashlib.sha256(rendered_pdf.html.encode()).hexdigest()
     page_map_file = state / f"{issue.output_stem}.pages.json"
@@ -93,7 +100,7 @@ def build(
     lap("render")
     if "pdf" in formats:
         progress("Laying out PDF pages")
-        pdf = package_pdf(issue, rendered_pdf)
+        pdf = package_pdf(issue, rendered_pdf, variant)
         warnings.extend(pdf.warnings)
         outputs[f"{issue.output_stem}.pdf"] = pdf.data
         pages = pdf.pages

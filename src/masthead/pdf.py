@@ -153,7 +153,7 @@ def package_pdf(
 _FIRST_LETTER = re.compile(r"^(\s*)([\"'“‘«„‚(\[¿¡]*\w)")
 # The rest of the first word and two more, set in small capitals; stops at punctuation.
 _LEAD_IN = re.compile(r"\S*(?:\s+[^\s,.;:!?—–]+){0,2}")
-_DROP_CAP_MIN_CHARS = 280  # A shorter first paragraph cannot wrap three lines around the initial.
+_DROP_CAP_MIN_CHARS = 230  # A shorter first paragraph cannot wrap three lines around the initial.
 _SHORT_CODE_LINES = 14  # Code blocks up to this long are kept on one page.
 
 
@@ -292,13 +292,16 @@ def _place_pull_quote(body) -> None:  # type: ignore[no-untyped-def]
 
 
 def _end_mark(body) -> None:  # type: ignore[no-untyped-def]
-    """■ after the article's last word (or on a line of its own after a list, figure or code)."""
+    """■ after the article's last word: in its last paragraph, list item or quotation."""
     blocks = _blocks(body)
+    last = blocks[-1] if blocks else None
+    while last is not None and last.tag in {"ul", "ol", "li", "blockquote"}:
+        children = [c for c in last if isinstance(c.tag, str)]
+        if last.tag == "li" and (not children or children[-1].tag not in {"p", "ul", "ol"}):
+            break
+        last = children[-1] if children else None
+    if last is None or last.tag not in {"p", "li"}:
+        return  # Code, a figure or a table ends the article: no mark.
     mark = lxml_html.Element("span", {"class": "end-mark", "aria-hidden": "true"})
     mark.text = "■"
-    if blocks and blocks[-1].tag == "p":
-        blocks[-1].append(mark)
-    elif blocks:
-        holder = lxml_html.Element("p", {"class": "end-mark"})
-        holder.append(mark)
-        blocks[-1].addnext(holder)
+    last.append(mark)
