@@ -78,6 +78,14 @@ def build_command(
     page_size: Annotated[
         str | None, typer.Option("--page-size", help="PDF page size: a4, letter, a5 or tablet.")
     ] = None,
+    pdf_variant: Annotated[
+        str | None,
+        typer.Option(
+            "--pdf-variant",
+            help="PDF variant: pdf/ua-1 (tagged, the default), pdf/a-3b or pdf/a-2b (archival), "
+            "pdf/a-2u, pdf/a-3u, pdf/a-3a, or none.",
+        ),
+    ] = None,
     strict: Annotated[
         bool,
         typer.Option(
@@ -100,6 +108,7 @@ def build_command(
                 formats=chosen,
                 title=title,
                 page_size=page_size,
+                pdf_variant=pdf_variant,
                 strict=strict,
                 progress=lambda msg: status.update(f"{msg}…"),
             )
