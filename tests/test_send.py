@@ -6,6 +6,7 @@ a wrong password, no STARTTLS, an untrusted certificate, SIGKILL and SIGTERM mid
 from __future__ import annotations
 
 import base64
+import email
 import json
 import os
 import shutil
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from email import policy
 from pathlib import Path
 
 import dkim
@@ -47,6 +49,7 @@ pytestmark = [
 SENDER = "The Lantern <editor@lantern.example.org>"
 FAST = RetryPolicy(attempts=4, base=0.02, cap=0.1)
 CLI = [sys.executable, "-m", "masthead.cli"]
+runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
@@ -369,9 +372,6 @@ def test_sigterm_finishes_the_message_in_flight_and_stops(
         assert journal["counts"]["pending"] == 8 - len(recorder.received)
 
 
-runner = CliRunner()
-
-
 def test_dry_run_writes_one_eml_per_recipient_and_sends_nothing(
     built: dict[str, Path], tmp_path: Path
 ) -> None:
@@ -381,9 +381,6 @@ def test_dry_run_writes_one_eml_per_recipient_and_sends_nothing(
     assert result.exit_code == 0, result.output
     files = sorted(out.glob("*.eml"))
     assert [f.name for f in files] == ["0001-ada-example-org.eml", "0002-owner-kindle-com.eml"]
-    import email
-    from email import policy
-
     message = email.message_from_bytes(files[0].read_bytes(), policy=policy.default)
     assert message["To"] == "Ada <ada@example.org>" and message["Message-ID"]
     assert next(message.iter_attachments()).get_content() == built["pdf"].read_bytes()

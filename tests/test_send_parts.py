@@ -262,6 +262,15 @@ def test_mailto_only_unsubscribe_has_no_one_click_post(tmp_path: Path) -> None:
         "application/pdf", "application/epub+zip"]
 
 
+def test_without_unsubscribe_settings_replies_unsubscribe(tmp_path: Path) -> None:
+    c = composer(tmp_path, reply_to="Letters <letters@lantern.example.org>")
+    msg = parse(c.compose(Recipient("ada@example.org")).data)
+    assert msg["Reply-To"] == "Letters <letters@lantern.example.org>"
+    assert msg["List-Unsubscribe"] == "<mailto:letters@lantern.example.org?subject=unsubscribe>"
+    assert "List-Unsubscribe-Post" not in msg
+    assert "write to letters@lantern.example.org" in msg.get_body(("plain",)).get_content()
+
+
 def test_a_publication_overrides_email_templates_by_file_name(tmp_path: Path) -> None:
     folder = tiny_issue(tmp_path)
     (tmp_path / "templates" / "email").mkdir(parents=True)

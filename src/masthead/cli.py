@@ -266,7 +266,8 @@ def send_command(
     )] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     resend_in_doubt: Annotated[bool, typer.Option(
-        help="Send again to recipients whose message may have been delivered when a run died."
+        "--resend-in-doubt",
+        help="Send again to recipients whose message may have been delivered when a run died.",
     )] = False,
     out: Annotated[Path, typer.Option(
         "--out", "-o", help="Folder of the built issue (built there when missing or stale).")]

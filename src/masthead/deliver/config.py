@@ -240,7 +240,12 @@ def mail_settings(
         _, origin = _pick("unsubscribe_url", cli, env, table)
         raise _error("`unsubscribe_url` must start with https://", "unsubscribe_url", origin,
                      table, "one-click unsubscribe (RFC 8058) needs an https address")
+    reply_to = _string("reply_to", cli, env, table)
     mailto = _string("unsubscribe_mailto", cli, env, table)
+    if not mailto and not unsubscribe_url:
+        # Bulk mail needs a List-Unsubscribe (RFC 2369; Gmail and Yahoo require one): without
+        # a configured address, unsubscribing is a message to whoever replies are read by.
+        mailto = parseaddr(reply_to)[1] or sender.addr_spec
     if mailto and not mailto.startswith("mailto:"):
         mailto = f"mailto:{mailto}?subject=unsubscribe"
 
@@ -255,7 +260,7 @@ def mail_settings(
 
     return MailSettings(
         sender=sender,
-        reply_to=_string("reply_to", cli, env, table),
+        reply_to=reply_to,
         subject=_string("subject", cli, env, table),
         note=_note(cli, env, table),
         unsubscribe_url=unsubscribe_url,

@@ -31,7 +31,7 @@ def output_paths(issue: Issue, out_dir: Path, formats: Sequence[str]) -> dict[st
 def input_files(issue: Issue, exclude: Sequence[Path] = ()) -> Iterator[Path]:
     """Every file a build of `issue` may read: the issue folder, its publication.toml, and the
     template folders (the publication's and the default theme). Hidden files and folders
-    (like .masthead-state) and anything under `exclude` are left out."""
+    (like .masthead-state), .eml files and anything under `exclude` are left out."""
     skip = [Path(p).resolve() for p in exclude]
     roots: list[tuple[Path, bool]] = [(issue.source, False)]
     roots += [(d, True) for d in issue.publication.template_dirs]
@@ -44,8 +44,8 @@ def input_files(issue: Issue, exclude: Sequence[Path] = ()) -> Iterator[Path]:
             continue
         for path in root.rglob("*"):
             rel = path.relative_to(root).parts
-            if any(part.startswith(".") for part in rel):
-                continue
+            if any(part.startswith(".") for part in rel) or path.suffix == ".eml":
+                continue  # Hidden (the send journal) or a dry run's messages.
             if is_theme and rel and rel[0] in NOT_BUILD_INPUTS:
                 continue
             if not path.is_file():
