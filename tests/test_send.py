@@ -9,6 +9,7 @@ import base64
 import email
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -33,6 +34,7 @@ from masthead.deliver import (
     SendPlan,
     SendReport,
     SendRequest,
+    SizeError,
     SmtpError,
     deliver,
     plan_send,
@@ -263,6 +265,25 @@ def test_an_unverifiable_certificate_is_refused(
     assert server.recorder.logins == []
 
 
+def test_a_message_over_the_size_limit_is_refused_before_sending(
+    built: dict[str, Path], tmp_path: Path
+) -> None:
+    request = SendRequest(
+        built["issue"], subscribers(tmp_path, ["ada@example.org,,", "owner@kindle.com,,pdf"]),
+        out_dir=built["dist"], state_dir=tmp_path / "state",
+        # As large as the PDF itself: base64 makes the message about 1.37 times that.
+        settings={"from": SENDER, "limit_mb": built["pdf"].stat().st_size / 1e6}, env={},
+    )
+    with pytest.raises(SizeError) as caught:
+        plan_send(request)
+    assert re.search(r"the message to ada@example\.org would be [\d.]+ MB encoded \(PDF: "
+                     r"[\d.]+ MB before base64\), over the [\d.]+ MB limit — .*limit_mb",
+                     str(caught.value)), caught.value
+    # Send to Kindle takes 50 MB: only the e-reader delivery fits.
+    subscribers(tmp_path, ["owner@kindle.com,,pdf"])
+    assert len(plan_send(request).to_send) == 1
+
+
 def test_implicit_tls(built: dict[str, Path], tmp_path: Path) -> None:
     with smtp_server(tmp_path, tls="ssl") as tls:
         report = send(plan(built, tmp_path, readers(2)), tls, security="ssl")
@@ -406,6 +427,11 @@ def test_the_command_asks_first_and_reports_failures_as_json(
                                  "reason": "550 5.1.1 No such user here"}]
     assert report["skipped"][0]["line"] == 4 and "invalid address" in report["skipped"][0][
         "reason"]
+
+    wrong = runner.invoke(app, command(built, tmp_path, server, "--yes"),
+                          env={"MASTHEAD_SMTP_PASSWORD": "not-the-password"})
+    assert wrong.exit_code == 1 and "refused the login" in wrong.output
+    assert "not-the-password" not in wrong.output
 
     shown = runner.invoke(app, ["send", str(built["issue"]), "--status",
                                 "--state-dir", str(tmp_path / "state")])
