@@ -376,8 +376,10 @@ def parse_byline(text: str) -> Byline | None:
 
 
 def _title_like(block: _Block) -> bool:
+    if not re.search(r"\w", block.plain):
+        return False  # "—" or "[" is no title.
     if block.kind == "heading":
-        return bool(block.plain)
+        return True
     if block.kind != "para" or "\n" in block.text:
         return False
     text = block.plain
