@@ -32,6 +32,7 @@ from masthead.deliver import (
 from masthead.deliver.config import PASSWORD_ENV, smtp_login
 from masthead.deliver.report import plan_lines, status_lines, summary_lines
 from masthead.errors import MastheadError
+from masthead.importer import explain, import_files, settings_file, settings_from, write_imports
 from masthead.scaffold import scaffold
 from masthead.validate import Finding, kindle_risks, run_ace, run_epubcheck
 
@@ -374,6 +375,35 @@ def _deliver_with_progress(plan: SendPlan, smtp: SmtpSettings) -> SendReport:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
 
+
+@app.command("import")
+def import_command(
+    files: Annotated[list[Path], typer.Argument(
+        help="Crawled articles: .txt (text as the crawler left it) or .html (saved web pages).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the Markdown files.")],
+    explain_: Annotated[bool, typer.Option(
+        "--explain", help="List what was removed or moved, with its kind, first words and lines."
+    )] = False,
+    publication: Annotated[Path | None, typer.Option(
+        "--publication", help="publication.toml whose [import] boilerplate patterns apply "
+        "(default: one in --out or its parent folder).")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace Markdown files that already exist.")] = False,
+) -> None:
+    """Turn crawled articles into clean Markdown with front matter; prints each file written."""
+    try:
+        settings = settings_from(settings_file(out, publication))
+        results = import_files(files, out, settings, overwrite=force)
+        written = write_imports(results)
+    except MastheadError as exc:
+        _fail(exc)
+        return
+    for (article, target), path in zip(results, written, strict=True):
+        if explain_:
+            err.print(f"{article.source} → {target}", highlight=False, soft_wrap=True)
+            for line in explain(article):
+                err.print(f"  {line}", highlight=False, soft_wrap=True, markup=False)
+        print(path)
 
 
 def main() -> None:
