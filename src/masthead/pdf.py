@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,10 +123,21 @@ def package_pdf(
 
     variant = pdf_variant(variant)
     fetcher = asset_fetcher(issue)
+
+    def lay_out(html: str):  # type: ignore[no-untyped-def]
+        return HTML(string=html, base_url=ASSET_BASE, url_fetcher=fetcher).render(
+            optimize_images=True, jpeg_quality=JPEG_QUALITY, dpi=IMAGE_DPI
+        )
+
     with _weasyprint_warnings() as log:
-        document = HTML(
-            string=finish_html(rendered.html), base_url=ASSET_BASE, url_fetcher=fetcher
-        ).render(optimize_images=True, jpeg_quality=JPEG_QUALITY, dpi=IMAGE_DPI)
+        html = finish_html(rendered.html)
+        document = lay_out(html)
+        lost = lost_footnotes(html, document)
+        if lost:
+            # WeasyPrint 70 can drop a footnote whose paragraph is pushed to the next page to
+            # keep its widows and orphans. Never lose words: those articles get endnotes.
+            html = finish_html(rendered.html, endnotes={note.split("--")[0] for note in lost})
+            document = lay_out(html)
         data = document.write_pdf(
             pdf_variant=None if variant == "none" else variant,
             pdf_tags=variant != "none",
@@ -157,11 +168,16 @@ _DROP_CAP_MIN_CHARS = 230  # A shorter first paragraph cannot wrap three lines a
 _SHORT_CODE_LINES = 14  # Code blocks up to this long are kept on one page.
 
 
-def finish_html(html: str) -> str:
-    """Page footnotes, drop caps, pull quotes, end marks and unbroken short code blocks."""
+def finish_html(html: str, endnotes: Collection[str] = ()) -> str:
+    """Page footnotes, drop caps, pull quotes, end marks and unbroken short code blocks.
+
+    `endnotes`: ids of articles whose notes stay at their end whatever the template asks.
+    """
     root = lxml_html.document_fromstring(html)
     for body in root.find_class("article-body"):
-        if body.get("data-footnotes") == "page":
+        article = next(body.iterancestors("article"), None)
+        in_endnotes = article is not None and article.get("id") in endnotes
+        if body.get("data-footnotes") == "page" and not in_endnotes:
             _page_footnotes(body)
         if body.get("data-drop-cap") is not None:
             _drop_cap(body)
@@ -172,6 +188,15 @@ def finish_html(html: str) -> str:
             if pre.text_content().rstrip("\n").count("\n") < _SHORT_CODE_LINES:
                 _add_class(pre, "short")
     return lxml_html.tostring(root, doctype="<!DOCTYPE html>", encoding="unicode")
+
+
+_FOOTNOTE_ID = re.compile(r'<span class="footnote" id="([^"]+)"')
+
+
+def lost_footnotes(html: str, document) -> set[str]:  # type: ignore[no-untyped-def]
+    """Ids of page footnotes in `html` that are on no page of the laid-out document."""
+    placed = {name for page in document.pages for name in page.anchors}
+    return set(_FOOTNOTE_ID.findall(html)) - placed
 
 
 def _add_class(element, name: str) -> None:  # type: ignore[no-untyped-def]
@@ -206,7 +231,9 @@ def _page_footnotes(body) -> None:  # type: ignore[no-untyped-def]
         if note is None or any(child.tag != "p" for child in note):
             continue
         if target in numbers:
-            link.text = str(numbers[target])
+            # The note's number again, not a link: its anchor may sit in a footnote area.
+            ref.remove(link)
+            ref.text = str(numbers[target])
             _add_class(ref, "footnote-again")
             continue
         numbers[target] = len(numbers) + 1
