@@ -353,7 +353,7 @@ def _stress_issue(root: Path) -> Path:
         'name = "Night Shift Weekly"\nlanguage = "en-US"\npublisher = "Test Press"\n'
     )
     (root / "issue.toml").write_text(
-        "[issue]\nnumber = 12\ndate = 2026-12-01\ntitle = \"Long Lines\"\n"
+        '[issue]\nnumber = 12\ndate = 2026-12-01\ntitle = "Long Lines"\n'
         'cover_image = "images/wide.jpg"\n'
         '[[sections]]\ntitle = "Reports"\narticles = ["one.md", "two.md"]\n'
         '[[sections]]\ntitle = "Notes"\narticles = ["three.md"]\n'

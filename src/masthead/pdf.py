@@ -306,11 +306,7 @@ def _place_pull_quote(body) -> None:  # type: ignore[no-untyped-def]
     if quote is None:
         return
     blocks = _blocks(body)
-    spots = [
-        i
-        for i in range(2, len(blocks))
-        if blocks[i].tag == "p" and blocks[i - 1].tag == "p"
-    ]
+    spots = [i for i in range(2, len(blocks)) if blocks[i].tag == "p" and blocks[i - 1].tag == "p"]
     if not spots:
         return
     best = min(spots, key=lambda i: abs(i - 0.4 * len(blocks)))
