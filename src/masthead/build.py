@@ -9,18 +9,15 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
-from masthead.assemble import assemble
-from masthead.cover import cover_html, cover_jpeg
-from masthead.epub import package_epub
+from masthead import cache
 from masthead.errors import MastheadError, OutputError
-from masthead.kepub import kobo_spans
-from masthead.load import load
 from masthead.model import BuildResult, BuildWarning, Issue, PageStart
-from masthead.pdf import package_pdf, page_size_css
-from masthead.pdf import pdf_variant as _pdf_variant
-from masthead.render import context, page_targets, render_epub, render_pdf, theme_for
+
+# The stages are imported where they are used: a build that finds its outputs up to date (see
+# cache.py) returns before anything heavy (Markdown, Jinja2, WeasyPrint, ebooklib) is loaded.
 
 FORMATS = ("epub", "pdf")  # Built by default.
 ALL_FORMATS = ("epub", "pdf", "kepub")
@@ -35,11 +32,17 @@ def _quiet(_: str) -> None:
 
 def prepare(path: Path, title: str | None = None) -> tuple[Issue, list[BuildWarning]]:
     """Load, normalise and assemble an issue: everything short of rendering."""
+    from masthead.assemble import assemble
+    from masthead.load import load
+
     return assemble(load(Path(path), title=title))
 
 
 def check(path: Path, title: str | None = None) -> tuple[Issue, list[BuildWarning]]:
     """Validate an issue's inputs and templates without writing anything."""
+    from masthead.pdf import page_size_css
+    from masthead.render import render_epub, render_pdf, theme_for
+
     issue, warnings = prepare(path, title)
     theme = theme_for(issue)
     render_epub(issue, theme)
@@ -66,15 +69,58 @@ def build(
     page_size: str | None = None,
     pdf_variant: str | None = None,
     strict: bool = False,
+    use_cache: bool = True,
     progress: Progress = _quiet,
 ) -> BuildResult:
     """Build an issue's EPUB and/or PDF into `out_dir`; nothing is written unless all succeed.
 
     `pdf_variant` is one of `masthead.pdf.PDF_VARIANTS`: tagged "pdf/ua-1" by default, a PDF/A
-    variant such as "pdf/a-3b" for archives, or "none".
+    variant such as "pdf/a-3b" for archives, or "none". When the inputs (every file of the issue,
+    its templates, masthead's version, the options) are those of the last build into `out_dir`
+    and its outputs are as it wrote them, nothing is done again; `use_cache=False` rebuilds.
     """
     timings: dict[str, float] = {}
     clock = time.perf_counter()
+    out_dir = Path(out_dir)
+    options = {
+        "formats": sorted(formats),
+        "title": title,
+        "page_size": page_size,
+        "pdf_variant": pdf_variant,
+        "strict": strict,
+    }
+    # Hashed before anything is parsed: a file changed during the build makes the next one redo.
+    found = cache.inputs(path, out_dir, options) if use_cache else None
+    if found is not None:
+        cached = cache.cached_result(found, out_dir)
+        if cached is not None:
+            timings["cache"] = time.perf_counter() - clock
+            return replace(cached, timings=timings)
+        timings["cache"] = time.perf_counter() - clock
+    return _build(
+        path, found, out_dir, formats, title, page_size, pdf_variant, strict, progress, timings
+    )
+
+
+def _build(
+    path: Path,
+    found: cache.Inputs | None,
+    out_dir: Path,
+    formats: Sequence[str],
+    title: str | None,
+    page_size: str | None,
+    pdf_variant: str | None,
+    strict: bool,
+    progress: Progress,
+    timings: dict[str, float],
+) -> BuildResult:
+    clock = time.perf_counter()
+    from masthead.cover import cover_html, cover_jpeg
+    from masthead.epub import package_epub
+    from masthead.kepub import kobo_spans
+    from masthead.pdf import package_pdf, page_size_css
+    from masthead.pdf import pdf_variant as _pdf_variant
+    from masthead.render import context, page_targets, render_epub, render_pdf, theme_for
 
     def lap(stage: str) -> None:
         nonlocal clock
@@ -86,7 +132,6 @@ def build(
     issue, warnings = prepare(path, title)
     lap("load")
     theme = theme_for(issue)
-    out_dir = Path(out_dir)
     state = out_dir / STATE_DIR
     outputs: dict[str, bytes] = {}
     pages = None
@@ -147,14 +192,20 @@ def build(
             {"layout": layout_key, "pages": [[p.page, p.anchor] for p in page_map]}
         )
         files[page_map_file] = pages_json.encode()
-    written = write_all(files)
-    lap("write")
-    return BuildResult(
-        outputs=tuple(sorted(p for p in written if p.parent == out_dir)),
+    result = BuildResult(
+        outputs=tuple(sorted(out_dir / name for name in outputs)),
         warnings=tuple(warnings),
         pdf_pages=pages,
         timings=timings,
     )
+    if found is not None:
+        used = [a.source for a in issue.articles] + [a.source for a in issue.assets]
+        extra = cache.outside_files(found.folder, used)
+        built = {out_dir / name: data for name, data in outputs.items()}
+        files[found.record] = cache.record_bytes(found, built, result, extra)
+    write_all(files)
+    lap("write")
+    return result
 
 
 def _validate(outputs: dict[str, bytes]) -> list[BuildWarning]:

@@ -9,32 +9,21 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from masthead import __version__
 from masthead.build import ALL_FORMATS, FORMATS, build, check
-from masthead.deliver import (
-    SendPlan,
-    SendProgress,
-    SendReport,
-    SendRequest,
-    SmtpSettings,
-    StopSignal,
-    deliver,
-    journal_status,
-    plan_send,
-    smtp_settings,
-    write_dry_run,
-)
-from masthead.deliver.config import PASSWORD_ENV, smtp_login
-from masthead.deliver.report import plan_lines, status_lines, summary_lines
 from masthead.errors import MastheadError
-from masthead.importer import explain, import_files, settings_file, settings_from, write_imports
-from masthead.scaffold import scaffold
-from masthead.validate import Finding, kindle_risks, run_ace, run_epubcheck
+
+# Each command imports what only it needs, inside it: `masthead build` must start fast (a build
+# with nothing changed returns in well under half a second), so sending, importing and EPUBCheck
+# are not loaded for it.
+PASSWORD_ENV = "MASTHEAD_SMTP_PASSWORD"  # As masthead.deliver.config.PASSWORD_ENV.
+if TYPE_CHECKING:
+    from masthead.deliver import SendPlan, SendProgress, SendReport, SmtpSettings
 
 app = typer.Typer(
     help="Package a magazine or newsletter issue into an EPUB and a PDF.",
@@ -113,6 +102,12 @@ def build_command(
             help="Fail on any warning, and on any EPUBCheck or Ace finding in the built EPUB."
         ),
     ] = False,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache", help="Build again even when nothing changed since the last build."
+        ),
+    ] = False,
 ) -> None:
     """Build the issue's EPUB and PDF; prints each output path on its own line."""
     chosen = tuple(dict.fromkeys(f.lower() for f in (formats or FORMATS)))
@@ -131,6 +126,7 @@ def build_command(
                 page_size=page_size,
                 pdf_variant=pdf_variant,
                 strict=strict,
+                use_cache=not no_cache,
                 progress=lambda msg: status.update(f"{msg}…"),
             )
     except MastheadError as exc:
@@ -197,6 +193,8 @@ def check_command(
 
 
 def _check_files(epub_file: Path | None, kindle_file: Path | None) -> None:
+    from masthead.validate import Finding, kindle_risks, run_ace, run_epubcheck
+
     found: list[Finding] = []
     try:
         if epub_file:
@@ -227,6 +225,8 @@ def new_command(
     ] = None,
 ) -> None:
     """Scaffold a publication with a first issue that builds as-is."""
+    from masthead.scaffold import scaffold
+
     try:
         issue_dir = scaffold(path, name)
     except MastheadError as exc:
@@ -281,6 +281,16 @@ def send_command(
         help="Where the send journal lives (default ISSUE/.masthead-state).")] = None,
 ) -> None:
     """Email the issue: the PDF to subscribers, the EPUB to e-readers, once each."""
+    from masthead.deliver import (
+        SendRequest,
+        journal_status,
+        plan_send,
+        smtp_settings,
+        write_dry_run,
+    )
+    from masthead.deliver.config import smtp_login
+    from masthead.deliver.report import plan_lines, status_lines, summary_lines
+
     try:
         if show_status:
             status = journal_status(path, state_dir)
@@ -341,6 +351,8 @@ def _deliver_with_progress(plan: SendPlan, smtp: SmtpSettings) -> SendReport:
     """Send with a progress bar; SIGINT/SIGTERM finish the message in flight, then stop."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    from masthead.deliver import StopSignal, deliver
+
     stop = StopSignal()
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -391,6 +403,8 @@ def import_command(
         "--force", help="Replace Markdown files that already exist.")] = False,
 ) -> None:
     """Turn crawled articles into clean Markdown with front matter; prints each file written."""
+    from masthead.importer import explain, import_files, settings_file, settings_from, write_imports
+
     try:
         settings = settings_from(settings_file(out, publication))
         results = import_files(files, out, settings, overwrite=force)
