@@ -914,7 +914,7 @@ def explain(article: ImportedArticle) -> list[str]:
         rows.append((r.start_line, f"{lines:<14} {r.kind:<12} {action:<16} {r.first_words}"))
     for j in article.joins:
         where = f"lines {j.first_line}+{j.second_line}"
-        rows.append((j.first_line, f"{where:<14} {'page-break':<12} {'joined':<16} "
+        rows.append((j.second_line, f"{where:<14} {'page-break':<12} {'joined':<16} "
                                    "a paragraph the page break had cut"))
     rows.sort(key=lambda row: row[0])
     return [f"note: {note}" for note in article.notes] + [text for _, text in rows]
