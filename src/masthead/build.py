@@ -70,6 +70,8 @@ def build(
     pdf_variant: str | None = None,
     strict: bool = False,
     use_cache: bool = True,
+    pdf_mode: str = "auto",
+    pdf_jobs: int | None = None,
     progress: Progress = _quiet,
 ) -> BuildResult:
     """Build an issue's EPUB and/or PDF into `out_dir`; nothing is written unless all succeed.
@@ -78,6 +80,8 @@ def build(
     variant such as "pdf/a-3b" for archives, or "none". When the inputs (every file of the issue,
     its templates, masthead's version, the options) are those of the last build into `out_dir`
     and its outputs are as it wrote them, nothing is done again; `use_cache=False` rebuilds.
+    `pdf_mode` is "single" (one WeasyPrint pass), "fast" (articles laid out in `pdf_jobs`
+    processes, each cached, then joined; see fastpdf.py) or "auto" (fast where it applies).
     """
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -88,6 +92,7 @@ def build(
         "page_size": page_size,
         "pdf_variant": pdf_variant,
         "strict": strict,
+        "pdf_mode": pdf_mode,
     }
     # Hashed before anything is parsed: a file changed during the build makes the next one redo.
     found = cache.inputs(path, out_dir, options) if use_cache else None

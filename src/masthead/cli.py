@@ -24,6 +24,7 @@ from masthead.errors import MastheadError
 PASSWORD_ENV = "MASTHEAD_SMTP_PASSWORD"  # As masthead.deliver.config.PASSWORD_ENV.
 if TYPE_CHECKING:
     from masthead.deliver import SendPlan, SendProgress, SendReport, SmtpSettings
+    from masthead.model import BuildResult
 
 app = typer.Typer(
     help="Package a magazine or newsletter issue into an EPUB and a PDF.",
@@ -71,9 +72,13 @@ def _print_warnings(warnings: tuple | list) -> None:
 
 @app.command("build")
 def build_command(
-    path: Annotated[
-        Path,
-        typer.Argument(help="Issue folder (with issue.toml) or any folder of Markdown articles."),
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Issue folders (with issue.toml) or folders of Markdown articles, or publication "
+            "folders: each issue folder in them is built.",
+            metavar="PATH...",
+        ),
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("dist"),
     formats: Annotated[
@@ -108,6 +113,12 @@ def build_command(
             "--no-cache", help="Build again even when nothing changed since the last build."
         ),
     ] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs", "-j", min=1, help="Issues (or PDF articles) built at once; default: cores."
+        ),
+    ] = None,
 ) -> None:
     """Build the issue's EPUB and PDF; prints each output path on its own line."""
     chosen = tuple(dict.fromkeys(f.lower() for f in (formats or FORMATS)))
@@ -116,22 +127,46 @@ def build_command(
             raise typer.BadParameter(
                 f"unknown format '{fmt}' (use {', '.join(ALL_FORMATS)})", param_hint="--format"
             )
+    from masthead.batch import build_many, find_issues
+
+    options = dict(
+        out_dir=out,
+        formats=chosen,
+        title=title,
+        page_size=page_size,
+        pdf_variant=pdf_variant,
+        strict=strict,
+        use_cache=not no_cache,
+    )
+    issues = find_issues(paths)
+    if len(issues) > 1:
+        with err.status(f"Building {len(issues)} issues…"):
+            results = build_many(issues, jobs=jobs, **options)
+        for result in results:
+            if isinstance(result, MastheadError):
+                err.print(f"[bold red]error:[/] {result}", soft_wrap=True, highlight=False)
+            else:
+                _print_result(result)
+        failed = sum(isinstance(r, MastheadError) for r in results)
+        if failed:
+            err.print(f"{failed} of {len(issues)} issues failed", highlight=False)
+            raise typer.Exit(EXIT_BAD_INPUT)
+        return
     try:
         with err.status("Building…") as status:
             result = build(
-                path,
-                out_dir=out,
-                formats=chosen,
-                title=title,
-                page_size=page_size,
-                pdf_variant=pdf_variant,
-                strict=strict,
-                use_cache=not no_cache,
+                issues[0],
+                pdf_jobs=jobs,
                 progress=lambda msg: status.update(f"{msg}…"),
+                **options,  # type: ignore[arg-type]
             )
     except MastheadError as exc:
         _fail(exc)
         return
+    _print_result(result)
+
+
+def _print_result(result: BuildResult) -> None:
     _print_warnings(result.warnings)
     for output in result.outputs:
         if output.suffix == ".pdf":
