@@ -126,3 +126,45 @@ def test_latin1_and_missing_and_unsupported(tmp_path: Path) -> None:
 def test_import_requires_out(tmp_path: Path) -> None:
     result = runner.invoke(app, ["import", str(tmp_path / "a.txt")])
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b"", "is empty"),
+        (b"Written by Ada Lovelace on March 3, 2021\n", "only a byline"),
+        (b"The wall was built in a single winter by men who had never built one.\n", "no title"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
+    ],
+)
+def test_build_of_a_bad_raw_file_is_one_line(tmp_path: Path, data: bytes, words: str) -> None:
+    issue = tmp_path / "issue"
+    issue.mkdir()
+    (issue / "issue.toml").write_text(
+        '[issue]\ntitle = "T"\n[[sections]]\ntitle = "S"\narticles = ["raw.txt"]\n'
+    )
+    (issue / "raw.txt").write_bytes(data)
+    result = runner.invoke(app, ["build", str(issue), "--out", str(tmp_path / "dist")])
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0] and "raw.txt" in lines[0]
+    assert not (tmp_path / "dist").exists()
+
+
+def test_build_of_a_latin1_raw_file(tmp_path: Path) -> None:
+    issue = tmp_path / "issue"
+    issue.mkdir()
+    (issue / "issue.toml").write_text(
+        '[issue]\ntitle = "T"\n[[sections]]\ntitle = "S"\narticles = ["cafe.htm", "raw.txt"]\n'
+    )
+    (issue / "raw.txt").write_bytes("Le Café\n\nBy Zoë Brontë\n\nDu thé.\n".encode("latin-1"))
+    (issue / "cafe.htm").write_text(
+        "<html><head><title>Night Tea</title></head><body><article><h1>Night Tea</h1>"
+        "<p>" + "Tea is served at midnight in the harbour café. " * 6 + "</p></article>"
+        "</body></html>", encoding="utf-8",
+    )
+    loaded, warnings = prepare(issue)
+    assert [(a.title, a.authors) for a in loaded.articles] == [
+        ("Night Tea", ()), ("Le Café", ("Zoë Brontë",))
+    ]
+    assert "Du thé." in loaded.articles[1].body_html
