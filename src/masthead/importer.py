@@ -390,8 +390,9 @@ def _title_like(block: _Block) -> bool:
 
 
 def _ends_sentence(text: str) -> bool:
-    text = plain(text)
-    return bool(_SENTENCE_END.search(text)) and not _ABBREVIATION_END.search(text[-4:] + "X")
+    """Ends with . ! ? or … (before any closing quote or bracket). "U.S." counts: when in doubt,
+    a paragraph is left as the page had it rather than joined."""
+    return bool(_SENTENCE_END.search(plain(text)))
 
 
 def split_credit(caption: str) -> tuple[str, str]:
