@@ -98,26 +98,9 @@ def _load_manifest(folder: Path, manifest: Path, title: str | None) -> LoadedIss
         expect(line, str, "cover_lines", manifest, text)
         for line in expect(issue.get("cover_lines", []), list, "cover_lines", manifest, text)
     )
-    cover_image = None
-    if "cover_image" in issue:
-        cover_image = folder / expect(issue["cover_image"], str, "cover_image", manifest, text)
-        if not cover_image.is_file():
-            raise InputError(
-                f"cover image not found: {issue['cover_image']}",
-                manifest,
-                key_line(text, "cover_image"),
-                "check the file name",
-            )
-    epub_cover = None
-    if "epub_cover" in issue:
-        epub_cover = folder / expect(issue["epub_cover"], str, "epub_cover", manifest, text)
-        if not epub_cover.is_file():
-            raise InputError(
-                f"EPUB cover image not found: {issue['epub_cover']}",
-                manifest,
-                key_line(text, "epub_cover"),
-                "check the file name",
-            )
+    cover_image, epub_cover = (
+        _issue_file(issue, key, folder, manifest, text) for key in ("cover_image", "epub_cover")
+    )
     info = IssueInfo(
         title=title or expect(issue.get("title", publication.name), str, "title", manifest, text),
         date=date,
@@ -170,6 +153,23 @@ def _load_manifest(folder: Path, manifest: Path, title: str | None) -> LoadedIss
             seen[article_path] = section_title
             raw_articles.append(read_article(article_path, section_title, publication))
     return LoadedIssue(folder, publication, info, tuple(raw_articles), tuple(section_titles))
+
+
+def _issue_file(
+    issue: dict[str, Any], key: str, folder: Path, manifest: Path, text: str
+) -> Path | None:
+    """A file named by an `[issue]` key, relative to the issue folder; it must exist."""
+    if key not in issue:
+        return None
+    path = folder / expect(issue[key], str, key, manifest, text)
+    if not path.is_file():
+        raise InputError(
+            f"`{key}` file not found: {issue[key]}",
+            manifest,
+            key_line(text, key),
+            "check the file name (relative to the issue folder)",
+        )
+    return path
 
 
 def _issue_slug(issue: dict[str, Any], folder: Path) -> str:
