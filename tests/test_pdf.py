@@ -496,3 +496,25 @@ def test_finish_html_keeps_ids_and_moves_notes() -> None:
     assert "footnotes-sep" not in out and "↩" not in out
     assert all(f'id="a--b{i}"' in out for i in range(1, 6))
     assert 'Last item<span class="end-mark" aria-hidden="true">■</span>' in out
+
+
+def test_drop_caps_can_be_turned_off(stress: Path) -> None:
+    issue, _ = prepare(stress)
+    assert "data-drop-cap" in render_pdf(issue, "A4").html
+    plain = dataclasses.replace(
+        issue, publication=dataclasses.replace(issue.publication, drop_caps=False)
+    )
+    html = finish_html(render_pdf(plain, "A4").html)
+    assert "drop-cap" not in html.split("</style>")[1]
+
+
+def test_article_break_is_checked(stress: Path) -> None:
+    issue = (stress / "issue.toml").read_text()
+    (stress / "issue.toml").write_text(issue + '[publication]\narticle_break = "sometimes"\n')
+    try:
+        with pytest.raises(InputError, match="article_break") as error:
+            prepare(stress)
+    finally:
+        (stress / "issue.toml").write_text(issue)
+    assert error.value.line == issue.count("\n") + 2
+    assert "page, section, none" in str(error.value)
