@@ -371,7 +371,9 @@ def _stress_issue(root: Path) -> Path:
     (root / "two.md").write_text(
         "---\ntitle: Tables and Code\nauthor: Bo Test\n---\n\n"
         f"{LONG}\n\n{WIDE_TABLE}\n\n{CODE}\n\nSee {URL} for more.\n\n"
-        f"![A tall picture](images/tall.png)\n\n![A wide picture](images/wide.jpg)\n\n{LONG}\n"
+        '![A tall picture](images/tall.png "A caption under a tall, narrow picture, long enough '
+        'to wrap")\n\n'
+        f"![A wide picture](images/wide.jpg)\n\n{LONG}\n"
     )
     (root / "three.md").write_text(f"---\ntitle: The Short Note\n---\n\n{LONG}\n")
     return root
