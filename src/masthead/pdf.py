@@ -144,7 +144,8 @@ def package_pdf(
             # A stable first file identifier (the issue's); WeasyPrint adds a hash of the content.
             pdf_identifier=issue.identifier.encode(),
         )
-    warnings = [BuildWarning(f"PDF: {m}", issue.source) for m in log.messages]
+    # Once each: a second layout repeats the first one's complaints.
+    warnings = [BuildWarning(f"PDF: {m}", issue.source) for m in dict.fromkeys(log.messages)]
     limit = issue.publication.email_limit_mb
     if len(data) > limit * 1_000_000:
         warnings.append(
