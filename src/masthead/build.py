@@ -102,8 +102,23 @@ def build(
             timings["cache"] = time.perf_counter() - clock
             return replace(cached, timings=timings)
         timings["cache"] = time.perf_counter() - clock
+    if pdf_mode not in PDF_MODES:
+        raise MastheadError(
+            f"unknown PDF mode '{pdf_mode}'", hint=f"use one of: {', '.join(PDF_MODES)}"
+        )
     return _build(
-        path, found, out_dir, formats, title, page_size, pdf_variant, strict, progress, timings
+        path,
+        found,
+        out_dir,
+        formats,
+        title,
+        page_size,
+        pdf_variant,
+        strict,
+        progress,
+        timings,
+        pdf_mode=pdf_mode,
+        pdf_jobs=pdf_jobs,
     )
 
 
@@ -118,6 +133,8 @@ def _build(
     strict: bool,
     progress: Progress,
     timings: dict[str, float],
+    pdf_mode: str = "auto",
+    pdf_jobs: int | None = None,
 ) -> BuildResult:
     clock = time.perf_counter()
     from masthead.cover import cover_html, cover_jpeg
@@ -148,9 +165,30 @@ def _build(
     page_map: tuple[PageStart, ...] = ()
     cache_files: dict[Path, bytes] = {}  # Written with the outputs, only if the build succeeds.
     lap("render")
+    keep_chunks: frozenset[Path] | None = None
     if "pdf" in formats:
         progress("Laying out PDF pages")
-        pdf = package_pdf(issue, rendered_pdf, variant)
+        pdf = None
+        if _use_fast_pdf(pdf_mode, variant, issue, state):
+            from masthead import fastpdf
+
+            try:
+                fast = fastpdf.build_fast(
+                    issue,
+                    rendered_pdf.html,
+                    variant=variant,
+                    jobs=pdf_jobs or _cores(),
+                    cache_dir=state / fastpdf.CACHE_DIR / issue.output_stem,
+                )
+            except fastpdf.NotApplicable as exc:
+                if pdf_mode == "fast":
+                    warnings.append(BuildWarning(f"PDF laid out in one pass: {exc}", path))
+            else:
+                pdf = fast.output(issue)
+                cache_files.update(fast.cache_files)
+                keep_chunks = fast.keep
+        if pdf is None:
+            pdf = package_pdf(issue, rendered_pdf, variant)
         warnings.extend(pdf.warnings)
         outputs[f"{issue.output_stem}.pdf"] = pdf.data
         pages = pdf.pages
@@ -209,8 +247,45 @@ def _build(
         built = {out_dir / name: data for name, data in outputs.items()}
         files[found.record] = cache.record_bytes(found, built, result, extra)
     write_all(files)
+    if keep_chunks is not None:
+        _forget_chunks(state / "chunks" / issue.output_stem, keep_chunks)
     lap("write")
     return result
+
+
+PDF_MODES = ("auto", "fast", "single")
+FAST_MIN_ARTICLES = 12  # Below this, laying out in pieces costs more than it saves.
+
+
+def _cores() -> int:
+    from masthead.batch import cores
+
+    return cores()
+
+
+def _use_fast_pdf(mode: str, variant: str, issue: Issue, state: Path) -> bool:
+    """Lay the PDF out in pieces (fastpdf.py)? Only untagged: tagged PDFs are one pass.
+
+    "auto" does for issues of FAST_MIN_ARTICLES articles or more, and for any issue whose
+    pieces an earlier build left in the state folder (a rebuild lays out changed articles only).
+    """
+    if mode == "single" or variant != "none":
+        return False
+    if mode == "fast":
+        return True
+    chunks = state / "chunks" / issue.output_stem
+    return len(issue.articles) >= FAST_MIN_ARTICLES or (
+        chunks.is_dir() and any(chunks.iterdir())
+    )
+
+
+def _forget_chunks(folder: Path, keep: frozenset[Path]) -> None:
+    """Remove cached pieces this build did not use: they belong to earlier versions."""
+    if not folder.is_dir():
+        return
+    for file in folder.iterdir():
+        if file not in keep and not file.name.startswith("."):
+            file.unlink(missing_ok=True)
 
 
 def _validate(outputs: dict[str, bytes]) -> list[BuildWarning]:

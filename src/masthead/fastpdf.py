@@ -1,0 +1,904 @@
+"""Fast PDF: the issue laid out in pieces (front matter, each article) in parallel, then joined.
+
+WeasyPrint lays out one document on one core, and page references ("p. 14", the contents)
+make it lay pages out again. An issue whose articles each start a new page is a run of pieces
+whose layouts do not depend on each other, except through page numbers. So:
+
+1. The final HTML (pdf.finish_html) is split into chunks: the front matter (cover, contents)
+   and each article. Every chunk is a whole document with the issue's <head> and styles.
+2. Chunks are laid out in worker processes. A page reference to another chunk
+   (`target-counter()`) prints a placeholder of figure spaces instead of a number; the folio
+   margin boxes (those showing `counter(page)`) are left out. Each chunk's PDF and what the
+   join needs (anchors, bookmarks, links, placeholder positions) are cached by a hash of its
+   input, so a rebuild after editing one article lays out that article only.
+3. With every chunk's page count known, the page numbers are known. A chunk whose references
+   cannot simply be stamped into their placeholders (the contents, with leaders; a number
+   that would not fit the placeholder or would wrap differently) is laid out again with the
+   real numbers, until the page counts hold still.
+4. pikepdf joins the pages, rebuilds the named destinations and the outline, adds the links
+   between chunks, and stamps each page with an overlay laid out by WeasyPrint with the theme's
+   own page rules: the folios, and the numbers in the placeholders.
+
+The result has the same pages, text, links and outline as one WeasyPrint pass (tests compare
+them). It is used for untagged PDFs only (`pdf_variant="none"`): joining PDF structure trees
+is not done, so a tagged PDF is laid out in one pass (see benchmarks/RESULTS.md).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import io
+import multiprocessing
+import pickle
+import re
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from lxml import etree
+from lxml import html as lxml_html
+
+from masthead.model import Asset, BuildWarning, Issue, PageStart
+
+VERSION = "1"  # Of the chunk cache format and method: a change here lays everything out anew.
+SENTINEL = -7_000_003  # The page value given to a reference whose number is not known yet.
+FIGURE_SPACE = "\u2007"  # A digit's width, and never a line break: the placeholder.
+PT = 0.75  # CSS px to PDF points.
+CACHE_DIR = "chunks"  # Under the build's state folder (dist/.masthead/).
+MAX_ROUNDS = 4
+# Page rules whose selection depends on where a page falls in the whole issue: with them, a
+# chunk's pages cannot be laid out on their own.
+_POSITIONAL_PAGES = re.compile(r"@page[^{]*:(first|left|right|blank|nth|recto|verso)", re.I)
+
+
+class NotApplicable(Exception):
+    """The issue cannot be laid out in pieces; the caller lays it out in one pass."""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of the issue laid out as a document of its own."""
+
+    name: str  # "front", or the article's id.
+    html: str  # Without its stylesheet: that is `css`, parsed once per worker.
+    css: str
+    outside: tuple[str, ...]  # Anchors it refers to that are in other chunks.
+    numbers: tuple[tuple[str, int], ...] = ()  # Those printed as real numbers, by anchor.
+    # Figure spaces in a placeholder: room for three digits in proportional figures, which can
+    # be half as wide again as a figure space.
+    digits: int = 5
+
+
+@dataclass(frozen=True)
+class Placeholder:
+    """Where a chunk printed figure spaces for a page number, and in what type."""
+
+    page: int  # 0-based, in the chunk.
+    target: str  # The anchor whose page number belongs here.
+    x: float  # CSS px from the page's left edge: where the number starts.
+    baseline: float  # CSS px from the page's top edge.
+    width: float  # Of the figure spaces.
+    digit_widths: tuple[float, ...]  # Of "0" to "9" in this type.
+    css: str  # The type: font, size, weight, style, colour, letter spacing.
+    exact: bool  # False when a real number might set differently (leaders, alignment, wrap).
+
+
+@dataclass
+class Laid:
+    """A chunk laid out: its PDF and what the join needs, picklable and cached."""
+
+    pdf: bytes
+    sizes: list[tuple[float, float]]  # Page width and height, CSS px.
+    origins: list[tuple[float, float]]  # Top left of each page's content area, CSS px.
+    names: list[str]  # Each page's named page ("" for the default).
+    anchors: list[dict[str, tuple[float, float, float, float]]]
+    links: list[list[tuple[str, tuple[float, float, float, float]]]]  # To other chunks.
+    bookmarks: list[list[tuple[int, str, tuple[float, float], str]]]
+    placeholders: list[Placeholder] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    name: str = ""  # The chunk's.
+    folios: dict[str, list[str]] = field(default_factory=dict)  # Page name: its folio boxes.
+
+    @property
+    def pages(self) -> int:
+        return len(self.sizes)
+
+
+@dataclass(frozen=True)
+class FastOutput:
+    data: bytes
+    pages: int
+    warnings: tuple[BuildWarning, ...]
+    page_map: tuple[PageStart, ...]
+    cache_files: dict[Path, bytes]  # New chunk layouts, written with the outputs.
+    keep: frozenset[Path]  # Every cache file this build used (the others can go).
+    laid_out: int  # Chunks laid out (not from the cache), for timings and tests.
+
+    def output(self, issue: Issue):  # type: ignore[no-untyped-def]
+        """As pdf.package_pdf returns it, with its warning for a PDF over the email limit."""
+        from masthead.pdf import PdfOutput
+
+        warnings = list(self.warnings)
+        limit = issue.publication.email_limit_mb
+        if len(self.data) > limit * 1_000_000:
+            warnings.append(
+                BuildWarning(
+                    f"PDF is {len(self.data) / 1_000_000:.1f} MB, over the {limit:g} MB email "
+                    "limit (email_limit_mb): use smaller images or raise the limit",
+                    issue.source,
+                )
+            )
+        return PdfOutput(self.data, self.pages, tuple(warnings), self.page_map)
+
+
+# --- splitting ---
+
+
+def split(html: str, digits: int = 5) -> list[Chunk]:
+    """The final issue HTML as chunks: each article, and each run of other body content."""
+    if _POSITIONAL_PAGES.search(html):
+        raise NotApplicable("the theme has :first/:left/:right page rules")
+    root = lxml_html.document_fromstring(html)
+    body = root.find("body")
+    if body is None or "break-page" not in body.get("class", "").split():
+        raise NotApplicable("articles do not each start a page (article_break)")
+    runs: list[tuple[str, list]] = []
+    for child in body:
+        if not isinstance(child.tag, str):
+            continue
+        if child.tag == "article" and child.get("id"):
+            runs.append((child.get("id"), [child]))
+        elif runs and runs[-1][0].startswith("front"):
+            runs[-1][1].append(child)
+        else:
+            runs.append((f"front-{len(runs)}" if runs else "front", [child]))
+    if len(runs) < 2:
+        raise NotApplicable("one piece only")
+    head = root.find("head")
+    css = ""
+    if "@counter-style" not in html and "@import" not in html:
+        head = copy.deepcopy(head)
+        styles = [el for el in head.iter("style")]
+        css = "\n".join(el.text or "" for el in styles)
+        for el in styles:
+            el.getparent().remove(el)
+    chunks: list[Chunk] = []
+    for name, elements in runs:
+        ids = {e.get("id") for el in elements for e in el.iter() if e.get("id")}
+        refs = {
+            a.get("href")[1:]
+            for el in elements
+            for a in el.iter("a")
+            if (a.get("href") or "").startswith("#") and len(a.get("href")) > 1
+        }
+        page = lxml_html.Element("html", dict(root.attrib))
+        page.append(_copy(head))
+        new_body = etree.SubElement(page, "body", dict(body.attrib))
+        new_body.extend(_copy(el) for el in elements)
+        text = lxml_html.tostring(page, doctype="<!DOCTYPE html>", encoding="unicode")
+        chunks.append(Chunk(name, text, css, tuple(sorted(refs - ids)), digits=digits))
+    return chunks
+
+
+def _copy(element):  # type: ignore[no-untyped-def]
+    return copy.deepcopy(element)
+
+
+# --- laying out one chunk (in a worker) ---
+
+
+@contextmanager
+def _outside_targets(chunk: Chunk) -> Iterator[None]:
+    """Make `target-counter()` to another chunk's anchor print a number or a placeholder."""
+    from weasyprint.css import counters, targets
+    from weasyprint.urls import get_url_tuple
+
+    numbers = dict(chunk.numbers)
+    outside = set(chunk.outside)
+    lookup, render_value = targets.TargetCollector.lookup_target, counters.CounterStyle.render_value
+
+    def patched_lookup(self, anchor_token, source_box, css_token, parse_again):  # type: ignore[no-untyped-def]
+        token = anchor_token
+        if token[0] == "attr()":
+            attr_name, type_, fallback = token[1]
+            value = source_box.element.get(attr_name, fallback)
+            if type_ == "url":
+                token = ("url", get_url_tuple(value, source_box.style.base_url))
+            else:
+                token = ("string", value)
+        name = targets.anchor_name_from_token(token)
+        if name in outside:
+            # The number as a plain counter value of the target: WeasyPrint then does not wait
+            # for the target's page, and lays out no page twice for it.
+            item = targets.TargetLookupItem("up-to-date")
+            value = numbers.get(name, SENTINEL)
+            item.target_box = SimpleNamespace(cached_counter_values={"page": [value]})
+            return item
+        return lookup(self, anchor_token, source_box, css_token, parse_again)
+
+    def patched_render(self, counter_value, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if counter_value == SENTINEL:
+            return FIGURE_SPACE * chunk.digits
+        return render_value(self, counter_value, *args, **kwargs)
+
+    targets.TargetCollector.lookup_target = patched_lookup
+    counters.CounterStyle.render_value = patched_render
+    try:
+        yield
+    finally:
+        targets.TargetCollector.lookup_target = lookup
+        counters.CounterStyle.render_value = render_value
+
+
+def _uses_page_counter(box) -> bool:  # type: ignore[no-untyped-def]
+    """Whether a margin box shows the page number (or the page count): a folio."""
+    content = box.style["content"]
+    if not isinstance(content, (list, tuple)):
+        return False
+    paged = any(
+        token[0] in ("counter()", "counters()") and token[1][0] in ("page", "pages")
+        for token in content
+    )
+    mixed = [token[0] for token in content if token[0] not in ("string", "counter()", "counters()")]
+    if paged and mixed:
+        # A folio beside a running string: the overlay could not set it the same.
+        raise NotApplicable(f"a margin box shows the page number with {mixed[0]}")
+    return paged
+
+
+def _text_width(text: str, style) -> float:  # type: ignore[no-untyped-def]
+    from weasyprint.text.line_break import create_layout, line_size
+
+    layout = create_layout(text, style, None, None, 0)
+    return line_size(layout.get_first_line()[0], style)[0]
+
+
+def _css_of(style) -> str:  # type: ignore[no-untyped-def]
+    families = ", ".join(f'"{f}"' for f in style["font_family"])
+    r, g, b, a = style["color"]
+    spacing = style["letter_spacing"]
+    return (
+        f"font-family: {families}; font-size: {style['font_size']}px; "
+        f"font-weight: {style['font_weight']}; font-style: {style['font_style']}; "
+        f"font-stretch: {style['font_stretch']}; "
+        f"color: rgba({r * 255:.0f}, {g * 255:.0f}, {b * 255:.0f}, {a}); "
+        f"letter-spacing: {'normal' if spacing == 'normal' else f'{spacing}px'}; "
+        f"font-variant-numeric: {_numeric(style)}; "
+        f"font-feature-settings: {_features(style)};"
+    )
+
+
+def _numeric(style) -> str:  # type: ignore[no-untyped-def]
+    value = style["font_variant_numeric"]
+    return value if isinstance(value, str) else " ".join(value)
+
+
+def _features(style) -> str:  # type: ignore[no-untyped-def]
+    value = style["font_feature_settings"]
+    if value == "normal" or not value:
+        return "normal"
+    return ", ".join(f'"{tag}" {number}' for tag, number in value)
+
+
+def _placeholders(page_box, number: int, chunk: Chunk) -> list[Placeholder]:  # type: ignore[no-untyped-def]
+    from weasyprint.formatting_structure import boxes
+
+    marker = FIGURE_SPACE * chunk.digits
+    found: list[Placeholder] = []
+
+    def walk(box, line) -> None:  # type: ignore[no-untyped-def]
+        if isinstance(box, boxes.LineBox):
+            line = box
+        if isinstance(box, boxes.TextBox) and box.text.endswith(marker):
+            element = box.element
+            href = (element.get("href") or "") if element is not None else ""
+            target = href[1:] if href.startswith("#") else ""
+            if target in chunk.outside and line is not None:
+                found.append(_placeholder(box, line, number, target, marker))
+        for child in getattr(box, "children", ()):
+            walk(child, line)
+
+    walk(page_box, None)
+    return found
+
+
+def _placeholder(box, line, number: int, target: str, marker: str) -> Placeholder:  # type: ignore[no-untyped-def]
+    from weasyprint.formatting_structure import boxes
+
+    width = _text_width(marker, box.style)
+    leaves = [b for b in line.descendants() if isinstance(b, boxes.TextBox) or b.is_leader]
+    last = leaves[-1] is box if leaves else False
+    first = leaves[0] is box and box.text == marker if leaves else False
+    leader = any(getattr(b, "is_leader", False) for b in line.descendants())
+    align = box.style["text_align_last"]
+    if align == "auto":
+        align = box.style["text_align_all"]
+    exact = last and not first and not leader and align in ("start", "left", "justify")
+    return Placeholder(
+        page=number,
+        target=target,
+        x=box.position_x + box.width - width,
+        baseline=box.position_y + box.baseline,
+        width=width,
+        digit_widths=tuple(_text_width(str(d), box.style) for d in range(10)),
+        css=_css_of(box.style),
+        exact=exact,
+    )
+
+
+_FONTS: list = []
+
+
+def _font_config():  # type: ignore[no-untyped-def]
+    """One font configuration per process: loading fonts anew for every chunk is slow."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    if not _FONTS:
+        _FONTS.append(FontConfiguration())
+    return _FONTS[0]
+
+
+_SHEETS: dict[str, Any] = {}
+
+
+def _stylesheet(css: str, fetcher):  # type: ignore[no-untyped-def]
+    """The issue's stylesheet, parsed once per process (it is the same for every chunk)."""
+    from weasyprint import CSS
+
+    from masthead import pdf
+
+    key = hashlib.sha256(css.encode()).hexdigest()
+    if key not in _SHEETS:
+        _SHEETS.clear()
+        _SHEETS[key] = CSS(
+            string=css, base_url=pdf.ASSET_BASE, url_fetcher=fetcher, font_config=_font_config()
+        )
+    return _SHEETS[key]
+
+
+def lay_out(chunk: Chunk, assets: tuple[Asset, ...], variant: str) -> Laid:
+    """Lay out one chunk and write its PDF (runs in a worker process)."""
+    from weasyprint import HTML
+
+    from masthead import pdf
+
+    fetcher = pdf.asset_fetcher(SimpleNamespace(assets=assets))
+
+    sheets = [_stylesheet(chunk.css, fetcher)] if chunk.css else []
+
+    def render(html: str):  # type: ignore[no-untyped-def]
+        return HTML(string=html, base_url=pdf.ASSET_BASE, url_fetcher=fetcher).render(
+            stylesheets=sheets,
+            optimize_images=True,
+            jpeg_quality=pdf.JPEG_QUALITY,
+            dpi=pdf.IMAGE_DPI,
+            font_config=_font_config(),
+        )
+
+    with pdf._weasyprint_warnings() as log, _outside_targets(chunk):
+        # As pdf.package_pdf: footnotes WeasyPrint lost are set as endnotes instead.
+        html = pdf.finish_html(chunk.html)
+        document = render(html)
+        lost = pdf.lost_footnotes(html, document)
+        if lost:
+            html = pdf.finish_html(chunk.html, endnotes={n.split("--")[0] for n in lost})
+            document = render(html)
+        laid = Laid(b"", [], [], [], [], [], [], name=chunk.name)
+        for number, page in enumerate(document.pages):
+            box = page._page_box
+            laid.sizes.append((page.width, page.height))
+            laid.origins.append(
+                (
+                    box.margin_left + box.border_left_width + box.padding_left,
+                    box.margin_top + box.border_top_width + box.padding_top,
+                )
+            )
+            laid.names.append(box.page_type.name or "")
+            laid.anchors.append(dict(page.anchors))
+            laid.bookmarks.append(list(page.bookmarks))
+            outgoing = [
+                (target, tuple(rect))
+                for kind, target, rect, _ in page.links
+                if kind == "internal" and target in chunk.outside
+            ]
+            laid.links.append(outgoing)  # type: ignore[arg-type]
+            page.links = [
+                link
+                for link in page.links
+                if not (link[0] == "internal" and link[1] in chunk.outside)
+            ]
+            # Folios are stamped by the overlay, with the issue's page numbers.
+            kept = []
+            for child in box.children:
+                if type(child).__name__ == "MarginBox" and _uses_page_counter(child):
+                    folios = laid.folios.setdefault(laid.names[-1], [])
+                    if child.at_keyword.lstrip("@") not in folios:
+                        folios.append(child.at_keyword.lstrip("@"))
+                else:
+                    kept.append(child)
+            box.children = kept
+            laid.placeholders.extend(_placeholders(box, number, chunk))
+        laid.pdf = document.write_pdf(
+            pdf_variant=None if variant == "none" else variant,
+            pdf_tags=variant != "none",
+        )
+    laid.warnings = log.messages
+    return laid
+
+
+# --- joining ---
+
+
+def _chunk_key(chunk: Chunk, assets: dict[str, str], variant: str) -> str:
+    from importlib.metadata import version
+
+    digest = hashlib.sha256()
+    for part in (
+        VERSION,
+        version("weasyprint"),
+        variant,
+        chunk.css,
+        chunk.html,
+        repr(chunk.numbers),
+    ):
+        digest.update(part.encode() + b"\0")
+    digest.update(f"{chunk.digits}\0{chunk.outside}".encode())
+    for href, file_hash in sorted(assets.items()):
+        if href in chunk.html:
+            digest.update(f"{href}\0{file_hash}\0".encode())
+    return digest.hexdigest()[:32]
+
+
+def _stamp_ok(place: Placeholder, number: int) -> bool:
+    """Whether a number can go into its placeholder and set exactly as a real layout would."""
+    width = sum(place.digit_widths[int(d)] for d in str(number))
+    return place.exact and width <= place.width + 0.01
+
+
+class Workers:
+    """Processes that lay out chunks; started early, so they are ready when the chunks are."""
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = max(1, jobs)
+        self.pool: Executor | None = None
+        if self.jobs > 1:
+            # "fork": the workers start with WeasyPrint already imported, and a caller's script
+            # is not run again in them (as "spawn" and "forkserver" do without a main guard).
+            # They only lay out and return bytes; they set up their own fonts.
+            import weasyprint  # noqa: F401
+
+            context = multiprocessing.get_context("fork")
+            self.pool = ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_warm)
+            for _ in range(self.jobs):
+                self.pool.submit(int)
+
+    def submit(self, function: Callable, *args: Any) -> Future:
+        if self.pool is not None:
+            return self.pool.submit(function, *args)
+        done: Future = Future()
+        done.set_result(function(*args))
+        return done
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+def _warm() -> None:
+    _FONTS.clear()
+    _SHEETS.clear()
+    _font_config()
+
+
+def build_fast(
+    issue: Issue,
+    html: str,
+    *,
+    variant: str = "none",
+    jobs: int = 2,
+    cache_dir: Path | None = None,
+    workers: Workers | None = None,
+) -> FastOutput:
+    """Lay out the issue's rendered HTML in pieces and join them; raises NotApplicable."""
+    if variant != "none":
+        raise NotApplicable("tagged PDFs are laid out in one pass")
+    chunks = split(html)
+    pool = _LazyWorkers(jobs, workers)
+    try:
+        return _build_fast(issue, html, chunks, variant, cache_dir, pool)
+    finally:
+        pool.close()
+
+
+class _LazyWorkers:
+    """Worker processes started only when more than one chunk is to be laid out at once: a
+    rebuild after one edit lays out that article in this process, without a pool to start."""
+
+    def __init__(self, jobs: int, given: Workers | None) -> None:
+        self.jobs, self.given, self.own = jobs, given, None
+        self.inline = Workers(1)
+
+    def for_batch(self, size: int) -> Workers:
+        if self.given is not None:
+            return self.given
+        if self.own is None and size > 1 and self.jobs > 1:
+            self.own = Workers(self.jobs)
+        return self.own or self.inline
+
+    def close(self) -> None:
+        if self.own is not None:
+            self.own.close()
+
+
+def _build_fast(
+    issue: Issue,
+    html: str,
+    chunks: list[Chunk],
+    variant: str,
+    cache_dir: Path | None,
+    workers: _LazyWorkers,
+) -> FastOutput:
+    asset_hashes = _asset_hashes(issue)
+    laid: dict[str, Laid] = {}  # By chunk key.
+    cache_files: dict[Path, bytes] = {}
+    overlays: dict[str, bytes] = {}
+    laid_out = 0
+    keys = [_chunk_key(c, asset_hashes, variant) for c in chunks]
+    overlay_html = ""
+    for _ in range(MAX_ROUNDS):
+        todo: dict[str, Chunk] = {}
+        for chunk, key in zip(chunks, keys, strict=True):
+            if key in laid or key in todo:
+                continue
+            cached = _read_cache(cache_dir, key)
+            if cached is not None:
+                laid[key] = cached
+            else:
+                todo[key] = chunk
+        pool = workers.for_batch(len(todo))
+        futures = {
+            key: pool.submit(lay_out, chunk, issue.assets, variant) for key, chunk in todo.items()
+        }
+        if futures and not overlay_html:
+            # While the workers lay out, this process loads what the join needs.
+            import pikepdf  # noqa: F401
+            import weasyprint  # noqa: F401
+        if futures and overlay_html:
+            # Most likely the re-laid chunks keep their page counts: lay out the overlay now.
+            _overlay_cached(overlay_html, overlays, cache_dir, cache_files)
+        for key, future in futures.items():
+            laid[key] = future.result()
+            laid_out += 1
+            if cache_dir is not None:
+                cache_files[cache_dir / f"{key}.pickle"] = pickle.dumps(laid[key])
+        current = [laid[key] for key in keys]
+        numbers = _page_numbers(chunks, current)
+        again = _needs_numbers(chunks, current, numbers)
+        overlay_html = _overlay_html(html, current, numbers, skip=again)
+        if not again:
+            break
+        chunks = [
+            replace(c, numbers=tuple((a, numbers[a]) for a in c.outside)) if c.name in again else c
+            for c in chunks
+        ]
+        keys = [_chunk_key(c, asset_hashes, variant) for c in chunks]
+    else:
+        raise NotApplicable("page numbers did not settle")
+    overlay = _overlay_cached(overlay_html, overlays, cache_dir, cache_files)
+    data, pages, page_map = join(current, numbers, overlay)
+    warnings = [BuildWarning(f"PDF: {m}", issue.source) for c in current for m in c.warnings]
+    keep: set[Path] = set()
+    if cache_dir is not None:
+        keep = {cache_dir / f"{key}.pickle" for key in keys}
+        keep |= {cache_dir / f"overlay-{_overlay_key(overlay_html)}.pdf"}
+    return FastOutput(
+        data, pages, tuple(warnings), page_map, cache_files, frozenset(keep), laid_out
+    )
+
+
+def _asset_hashes(issue: Issue) -> dict[str, str]:
+    from masthead.cache import file_digest
+
+    return {a.href: file_digest(a.source) for a in issue.assets}
+
+
+def _read_cache(cache_dir: Path | None, key: str) -> Laid | None:
+    if cache_dir is None:
+        return None
+    try:
+        found = pickle.loads((cache_dir / f"{key}.pickle").read_bytes())
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+        return None
+    return found if isinstance(found, Laid) else None
+
+
+def _page_numbers(chunks: Sequence[Chunk], laid: Sequence[Laid]) -> dict[str, int]:
+    """The issue's page number (1-based) of every anchor, first occurrence."""
+    numbers: dict[str, int] = {}
+    start = 1
+    for part in laid:
+        for offset, anchors in enumerate(part.anchors):
+            for name in anchors:
+                numbers.setdefault(name, start + offset)
+        start += part.pages
+    return numbers
+
+
+def _needs_numbers(
+    chunks: Sequence[Chunk], laid: Sequence[Laid], numbers: dict[str, int]
+) -> set[str]:
+    """Chunks to lay out again with real numbers: the front matter, and wherever a number
+    would not set exactly in its placeholder; and those whose real numbers changed."""
+    again: set[str] = set()
+    for index, (chunk, part) in enumerate(zip(chunks, laid, strict=True)):
+        if chunk.numbers:
+            if any(numbers.get(a) != n for a, n in chunk.numbers):
+                again.add(chunk.name)
+            continue
+        front = index == 0 and bool(chunk.outside)  # Contents: leaders, numbers set flush.
+        if front or any(not _stamp_ok(p, numbers.get(p.target, 0)) for p in part.placeholders):
+            again.add(chunk.name)
+    return again
+
+
+def join(
+    laid: Sequence[Laid], numbers: dict[str, int], overlay_pdf: bytes
+) -> tuple[bytes, int, tuple[PageStart, ...]]:
+    """Join the chunks' pages, then stamp folios and page references; rebuild dests, outline."""
+    import pikepdf
+    from weasyprint.document import Document
+
+    from masthead import pdf as masthead_pdf
+
+    out = pikepdf.open(io.BytesIO(laid[0].pdf))
+    sources = [out] + [pikepdf.open(io.BytesIO(part.pdf)) for part in laid[1:]]
+    for source in sources[1:]:
+        out.pages.extend(source.pages)
+    pages = [page for part in laid for page in range(part.pages)]
+    flat = [(part, n) for part in laid for n in range(part.pages)]
+    total = len(pages)
+    overlay = pikepdf.open(io.BytesIO(overlay_pdf))
+    if len(overlay.pages) != total:
+        raise NotApplicable("the overlay did not give one page per page")
+    for index, page in enumerate(out.pages):
+        # As Page.add_overlay, with names of our own: the same input gives the same bytes.
+        # (A chunk's pages share one resource dictionary: each page needs its own name.)
+        name = f"/MastheadOverlay{index}"
+        form = out.copy_foreign(overlay.pages[index].as_form_xobject())
+        page.add_resource(form, pikepdf.Name.XObject, pikepdf.Name(name))
+        page.contents_add(out.make_stream(b"q\n"), prepend=True)
+        page.contents_add(out.make_stream(f"Q\nq {name} Do Q\n".encode()))
+    # Links to other chunks, named destinations for every anchor, the outline.
+    destinations: list[tuple[str, pikepdf.Array]] = []
+    seen: set[str] = set()
+    for index, ((part, n), page) in enumerate(zip(flat, out.pages, strict=True)):
+        height = part.sizes[n][1]
+        for name, (x, y, _, _) in part.anchors[n].items():
+            if name not in seen:
+                seen.add(name)
+                destinations.append(
+                    (
+                        name,
+                        pikepdf.Array([page.obj, pikepdf.Name.XYZ, x * PT, (height - y) * PT, 0]),
+                    )
+                )
+        for target, (x1, y1, x2, y2) in part.links[n]:
+            if target not in numbers:
+                continue
+            annotation = out.make_indirect(
+                pikepdf.Dictionary(
+                    Type=pikepdf.Name.Annot,
+                    Subtype=pikepdf.Name.Link,
+                    Rect=[x1 * PT, (height - y2) * PT, x2 * PT, (height - y1) * PT],
+                    BS=pikepdf.Dictionary(W=0),
+                    Dest=pikepdf.String(target),
+                )
+            )
+            if "/Annots" not in page.obj:
+                page.obj.Annots = pikepdf.Array()
+            page.obj.Annots.append(annotation)
+        del index
+    names = pikepdf.Dictionary()
+    tree = pikepdf.NameTree.new(out)
+    for name, destination in sorted(destinations):
+        tree[name] = destination
+    names.Dests = tree.obj
+    out.Root.Names = out.make_indirect(names)
+    fake = SimpleNamespace(
+        pages=[
+            SimpleNamespace(bookmarks=part.bookmarks[n], height=part.sizes[n][1])
+            for part, n in flat
+        ]
+    )
+    tree_of_marks = Document.make_bookmark_tree(fake, PT, True)  # type: ignore[arg-type]
+    if "/Outlines" in out.Root:
+        del out.Root.Outlines
+    if tree_of_marks:
+        _outline(out, tree_of_marks)
+    buffer = io.BytesIO()
+    out.save(buffer, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    for source in sources:
+        source.close()
+    overlay.close()
+    page_map = masthead_pdf.page_map(
+        SimpleNamespace(pages=[SimpleNamespace(anchors=part.anchors[n]) for part, n in flat])
+    )
+    return buffer.getvalue(), total, page_map
+
+
+def _outline(out, tree) -> None:  # type: ignore[no-untyped-def]
+    import pikepdf
+
+    def add(items, parent):  # type: ignore[no-untyped-def]
+        made = []
+        count = len(items)
+        for label, (page, x, y), children, state in items:
+            node = out.make_indirect(
+                pikepdf.Dictionary(
+                    Title=pikepdf.String(label),
+                    Dest=pikepdf.Array([out.pages[page].obj, pikepdf.Name.XYZ, x, y, 0]),
+                    Parent=parent,
+                )
+            )
+            kids, kids_count = add(children, node)
+            node.Count = kids_count if state != "closed" else -kids_count
+            if state != "closed":
+                count += kids_count
+            if made:
+                node.Prev = made[-1]
+                made[-1].Next = node
+            if kids:
+                node.First, node.Last = kids[0], kids[-1]
+            made.append(node)
+        return made, count
+
+    root = out.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Outlines))
+    made, count = add(tree, root)
+    root.First, root.Last, root.Count = made[0], made[-1], count
+    out.Root.Outlines = root
+
+
+_MARGIN_BOXES = (
+    "top-left-corner", "top-left", "top-center", "top-right", "top-right-corner", "right-top",
+    "right-middle", "right-bottom", "bottom-right-corner", "bottom-right", "bottom-center",
+    "bottom-left", "bottom-left-corner", "left-bottom", "left-middle", "left-top",
+)  # fmt: skip
+
+
+def _overlay_html(
+    html: str, laid: Sequence[Laid], numbers: dict[str, int], skip: set[str] = frozenset()
+) -> str:
+    """One page per issue page, with the issue's page rules: the folio margin boxes, and each
+    page number a chunk left a placeholder for (not those of chunks in `skip`)."""
+    root = lxml_html.document_fromstring(html)
+    head = root.find("head")
+    body = lxml_html.Element("body")
+    folios: dict[str, set[str]] = {}
+    for part in laid:
+        for name, keywords in part.folios.items():
+            folios.setdefault(name, set()).update(keywords)
+        for n in range(part.pages):
+            x0, y0 = part.origins[n]
+            page = etree.SubElement(
+                body,
+                "div",
+                {"class": "mh-overlay-page", "style": f"page: {part.names[n] or 'auto'}"},
+            )
+            if part.name in skip:
+                continue
+            for place in part.placeholders:
+                if place.page != n or place.target not in numbers:
+                    continue
+                number = etree.SubElement(
+                    page,
+                    "span",
+                    {
+                        "class": "mh-overlay-number",
+                        "data-x": repr(place.x),
+                        "data-baseline": repr(place.baseline),
+                        "style": f"left: {place.x - x0}px; top: {place.baseline - y0}px; "
+                        + place.css,
+                    },
+                )
+                number.text = str(numbers[place.target])
+    # Margin boxes that show no page number are not laid out at all (the chunks drew them).
+    rules = [_OVERLAY_CSS]
+    for name in sorted({n for part in laid for n in part.names}):
+        keep = folios.get(name, set())
+        off = " ".join(
+            f"@{k} {{ content: none !important; }}" for k in _MARGIN_BOXES if k not in keep
+        )
+        rules.append(f"@page {name} {{ {off} }}" if name else f"@page {{ {off} }}")
+    style = lxml_html.Element("style")
+    style.text = "\n".join(rules)
+    head.append(style)
+    document = lxml_html.Element("html", dict(root.attrib))
+    document.append(head)
+    document.append(body)
+    return lxml_html.tostring(document, doctype="<!DOCTYPE html>", encoding="unicode")
+
+
+def _overlay_key(text: str) -> str:
+    return hashlib.sha256(f"{VERSION}\0{text}".encode()).hexdigest()[:32]
+
+
+def _overlay_cached(
+    text: str, memo: dict[str, bytes], cache_dir: Path | None, cache_files: dict[Path, bytes]
+) -> bytes:
+    key = _overlay_key(text)
+    if key in memo:
+        return memo[key]
+    file = cache_dir / f"overlay-{key}.pdf" if cache_dir is not None else None
+    try:
+        data = file.read_bytes() if file is not None else None
+    except OSError:
+        data = None
+    if data is None:
+        data = _render_overlay(text)
+        if file is not None:
+            cache_files[file] = data
+    memo[key] = data
+    return data
+
+
+def _render_overlay(text: str) -> bytes:
+    """Lay out the overlay, keep only the folios, and put each number on its baseline."""
+    from weasyprint import HTML
+
+    from masthead import pdf
+
+    fetcher = pdf.asset_fetcher(SimpleNamespace(assets=()))
+    rendered = HTML(string=text, base_url=pdf.ASSET_BASE, url_fetcher=fetcher).render(
+        font_config=_font_config()
+    )
+    for page in rendered.pages:
+        box = page._page_box
+        box.children = [
+            child
+            for child in box.children
+            if type(child).__name__ != "MarginBox" or _uses_page_counter(child)
+        ]
+        # Each number exactly where its placeholder began, on the placeholder's baseline.
+        for text_box in _text_boxes(box):
+            element = text_box.element
+            if element is None or element.get("data-x") is None:
+                continue
+            text_box.translate(
+                float(element.get("data-x")) - text_box.position_x,
+                float(element.get("data-baseline")) - text_box.position_y - text_box.baseline,
+            )
+    return rendered.write_pdf()
+
+
+def _text_boxes(box) -> Iterator:  # type: ignore[no-untyped-def]
+    from weasyprint.formatting_structure import boxes
+
+    if isinstance(box, boxes.TextBox):
+        yield box
+    for child in getattr(box, "children", ()):
+        yield from _text_boxes(child)
+
+
+_OVERLAY_CSS = """
+@page { background: none !important; }
+html, body { background: none !important; margin: 0 !important; padding: 0 !important;
+  border: 0 !important; }
+.mh-overlay-page { display: block !important; position: relative !important; height: 0 !important;
+  margin: 0 !important; padding: 0 !important; border: 0 !important; break-before: page; }
+.mh-overlay-page:first-child { break-before: auto; }
+.mh-overlay-number { position: absolute !important; display: block !important; margin: 0 !important;
+  padding: 0 !important; border: 0 !important; white-space: pre !important; background: none;
+  text-indent: 0 !important; }
+"""
