@@ -301,11 +301,16 @@ def bench_issue(name: str, path: Path, work: Path, full: bool) -> dict:
         row[key] = measure(py("build", spec))
         return row[key]
 
+    # The default build: both formats, tagged PDF (PDF/UA-1), laid out in one pass.
     build("both", out / "both", use_cache=False)
+    # Untagged ("draft") PDFs, laid out in pieces in parallel (fastpdf.py).
+    draft = {"pdf_variant": "none", "use_cache": False}
+    build("draft_fast", out / "draft_fast", formats=("pdf",), pdf_mode="fast", **draft)
     if full:
         build("epub", out / "epub", formats=("epub",), use_cache=False)
         build("pdf", out / "pdf", formats=("pdf",), use_cache=False)
-        build("single", out / "single", formats=("pdf",), use_cache=False, pdf_mode="single")
+        build("draft_single", out / "draft_single", formats=("pdf",), pdf_mode="single", **draft)
+        build("both_draft", out / "both_draft", pdf_mode="fast", **draft)
         # No change: the command as an editor types it, startup included; nothing rewritten.
         before = snapshot(out / "both")
         cli = [str(Path(PYTHON).parent / "masthead"), "build", str(path)]
@@ -313,13 +318,15 @@ def bench_issue(name: str, path: Path, work: Path, full: bool) -> dict:
         print(f"  {name}: no-change rebuild", file=sys.stderr, flush=True)
         row["nochange"] = measure(cli)
         row["nochange"]["rewrote"] = snapshot(out / "both") != before
-        # One article edited (a sentence added in the middle of the issue), PDF rebuilt.
+        # One article edited (a sentence added in the middle of the issue), PDF rebuilt: the
+        # fast draft PDF (its pieces cached), and the default one-pass PDF.
         articles = sorted(path.glob("*.md")) or sorted(path.glob("*/index.md"))
         target = articles[len(articles) // 2]
         original = target.read_text()
         target.write_text(original.rstrip() + "\n\nOne more sentence, added by the benchmark.\n")
         try:
-            build("edit", out / "pdf", formats=("pdf",))
+            build("edit", out / "draft_fast", formats=("pdf",), pdf_variant="none", pdf_mode="fast")
+            build("edit_single", out / "pdf", formats=("pdf",))
         finally:
             target.write_text(original)
     print(f"  {name}: plain WeasyPrint", file=sys.stderr, flush=True)
@@ -427,14 +434,18 @@ def _ratio(a: dict | None, b: dict | None, key_a: str = "wall", key_b: str = "wa
     return f"{a[key_a] / b[key_b]:.2f}x"
 
 
+def _cpu(m: dict | None) -> str:
+    return _s(m, "cpu")
+
+
 def report(rows: list[dict], header: str, skipped: list[str]) -> str:
     lines = [header, ""]
     lines += [
-        "### Full build (EPUB + PDF), one process tree each",
+        "### Default build (EPUB + tagged PDF in one pass), stage times from BuildResult.timings",
         "",
         "| issue | articles | pages | load s | render s | EPUB s | PDF s | write s | wall s "
-        "| peak MB | EPUB MB | PDF MB |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| CPU s | peak MB | EPUB MB | PDF MB |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for row in rows:
         both = row.get("both", {})
@@ -445,67 +456,93 @@ def report(rows: list[dict], header: str, skipped: list[str]) -> str:
             + " | ".join(
                 f"{t[k]:.2f}" if k in t else "—" for k in ("load", "render", "epub", "pdf", "write")
             )
-            + f" | {_s(both)} | {_mb(both.get('peak'))} | {_mb(sizes.get('.epub'))} | "
-            f"{_mb(sizes.get('.pdf'))} |"
+            + f" | {_s(both)} | {_cpu(both)} | {_mb(both.get('peak'))} | "
+            f"{_mb(sizes.get('.epub'))} | {_mb(sizes.get('.pdf'))} |"
         )
     lines += [
         "",
-        "### Against other tools (ratio = masthead's time / the other's; below 1 is faster)",
+        "### PDF: masthead's ways against plain WeasyPrint, pandoc and Prince (wall s; pages)",
         "",
-        "| issue | masthead EPUB s | pandoc EPUB s | ratio | masthead PDF s | single-pass s | "
-        "plain WeasyPrint s | ratio | pandoc PDF s (pages) | Prince s (pages) | ratio |",
+        "| issue | tagged, one pass | untagged, one pass | untagged, fast | plain WeasyPrint "
+        "| fast / plain | fast PDF MB (one pass MB) | fast peak MB | pandoc PDF | Prince | "
+        "fast / Prince |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for row in rows:
-        epub = row.get("epub") or None
-        pdf = row.get("pdf") or row.get("both")
-        pdf_key = "wall" if row.get("pdf") else None
-        pp = row.get("pandoc_pdf", {})
-        pr = row.get("prince", {})
+        fast, plain = row.get("draft_fast"), row.get("weasyprint")
+        one_pass = row.get("draft_single") or row.get("pdf") or {}
+        pp, pr = row.get("pandoc_pdf", {}), row.get("prince", {})
+        fast_mb = _mb((fast or {}).get("sizes", {}).get(".pdf"))
+        single_mb = _mb(one_pass.get("sizes", {}).get(".pdf"))
         lines.append(
-            f"| {row['name']} | {_s(epub)} | {_s(row.get('pandoc_epub'))} | "
-            f"{_ratio(epub, row.get('pandoc_epub'))} | "
-            f"{_s(pdf) if pdf_key else _s(pdf) + ' (both)'} | {_s(row.get('single'))} | "
-            f"{_s(row.get('weasyprint'))} | {_ratio(pdf, row.get('weasyprint'))} | "
+            f"| {row['name']} | {_s(row.get('pdf'))} | {_s(row.get('draft_single'))} | "
+            f"{_s(fast)} ({(fast or {}).get('pages', '—')}) | "
+            f"{_s(plain)} ({(plain or {}).get('pages', '—')}) | {_ratio(fast, plain)} | "
+            f"{fast_mb} ({single_mb}) | {_mb((fast or {}).get('peak'))} | "
             f"{_s(pp)} ({pp.get('pages', '—')}) | {_s(pr)} ({pr.get('pages', '—')}) | "
-            f"{_ratio(pdf, pr)} |"
+            f"{_ratio(fast, pr)} |"
         )
     lines += [
         "",
-        "### Rebuilds and the targets",
+        "### EPUB against pandoc (wall s)",
         "",
-        "| issue | no change s (CLI) | rewrote | PDF after 1 edit s | edit / PDF | both / "
-        "(EPUB + PDF) | PDF / plain WeasyPrint | peak MB (PDF) |",
+        "| issue | masthead EPUB only | pandoc EPUB | masthead / pandoc |",
+        "| --- | --- | --- | --- |",
+    ]
+    for row in rows:
+        if "epub" in row:
+            lines.append(
+                f"| {row['name']} | {_s(row['epub'])} | {_s(row.get('pandoc_epub'))} | "
+                f"{_ratio(row['epub'], row.get('pandoc_epub'))} |"
+            )
+    lines += [
+        "",
+        "### Rebuilds and the targets (wall s)",
+        "",
+        "| issue | no change (CLI) | rewrote | fast PDF after 1 edit | edit / fast full | "
+        "one-pass PDF after 1 edit | both fast / (EPUB + fast PDF) | both tagged / (EPUB + PDF) |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for row in rows:
         if "nochange" not in row:
             continue
-        epub, pdf, both = row.get("epub"), row.get("pdf"), row.get("both")
-        combined = "—"
-        if epub and pdf and both and not (epub["rc"] or pdf["rc"] or both["rc"]):
-            combined = f"{both['wall'] / (epub['wall'] + pdf['wall']):.2f}x"
+        epub = row.get("epub")
         lines.append(
             f"| {row['name']} | {_s(row['nochange'])} | "
             f"{'yes' if row['nochange'].get('rewrote') else 'no'} | {_s(row.get('edit'))} | "
-            f"{_ratio(row.get('edit'), pdf)} | {combined} | "
-            f"{_ratio(pdf, row.get('weasyprint'))} | {_mb((pdf or {}).get('peak'))} |"
+            f"{_ratio(row.get('edit'), row.get('draft_fast'))} | {_s(row.get('edit_single'))} | "
+            f"{_sum_ratio(row.get('both_draft'), epub, row.get('draft_fast'))} | "
+            f"{_sum_ratio(row.get('both'), epub, row.get('pdf'))} |"
         )
     names = {r["name"]: r for r in rows}
     if "synthetic-50" in names and "synthetic-200" in names:
-        a, b = names["synthetic-50"].get("both"), names["synthetic-200"].get("both")
-        lines += ["", f"200 articles / 50 articles (full build): {_ratio(b, a)}"]
+        a, b = names["synthetic-50"], names["synthetic-200"]
+        lines += [
+            "",
+            "200 articles / 50 articles: fast PDF "
+            f"{_ratio(b.get('draft_fast'), a.get('draft_fast'))}"
+            f", default build {_ratio(b.get('both'), a.get('both'))}; peak of the 200-article "
+            f"fast PDF {_mb(b.get('draft_fast', {}).get('peak'))} MB, default build "
+            f"{_mb(b.get('both', {}).get('peak'))} MB.",
+        ]
     if skipped:
         lines += [""] + [f"Skipped: {s}" for s in skipped]
     lines += [
         "",
-        "Times are wall-clock seconds of a fresh process (imports included), except the stage "
-        'columns, which are `BuildResult.timings`. "single-pass" is masthead\'s PDF laid out as '
-        'one WeasyPrint document (`pdf_mode="single"`); "plain WeasyPrint" is masthead\'s '
-        "final HTML through `HTML(string=…).write_pdf()` with the same URL fetcher. Peak is the "
-        "summed resident memory of the process and its workers.",
+        "Wall seconds of a fresh process (imports included) unless marked; CPU s is user + "
+        'system time of the process and its workers. "plain WeasyPrint" is masthead\'s final '
+        "HTML through `HTML(string=…).write_pdf()` with the same URL fetcher (untagged, one "
+        'layout). "fast" is `pdf_variant="none", pdf_mode="fast"`. Peak is the summed '
+        "resident memory of the process and its workers, sampled every 20 ms.",
     ]
     return "\n".join(lines)
+
+
+def _sum_ratio(whole: dict | None, a: dict | None, b: dict | None) -> str:
+    parts = (whole, a, b)
+    if any(not p or p.get("rc", 0) or "wall" not in p for p in parts):
+        return "—"
+    return f"{whole['wall'] / (a['wall'] + b['wall']):.2f}x"  # type: ignore[index]
 
 
 def write_results(body: str) -> None:

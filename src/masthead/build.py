@@ -95,8 +95,9 @@ def build(
         "pdf_mode": pdf_mode,
     }
     # Hashed before anything is parsed: a file changed during the build makes the next one redo.
-    found = cache.inputs(path, out_dir, options) if use_cache else None
-    if found is not None:
+    # Recorded even with use_cache=False, so that the next build can be skipped.
+    found = cache.inputs(path, out_dir, options)
+    if found is not None and use_cache:
         cached = cache.cached_result(found, out_dir)
         if cached is not None:
             timings["cache"] = time.perf_counter() - clock

@@ -121,18 +121,9 @@ class FastOutput:
 
     def output(self, issue: Issue):  # type: ignore[no-untyped-def]
         """As pdf.package_pdf returns it, with its warning for a PDF over the email limit."""
-        from masthead.pdf import PdfOutput
+        from masthead.pdf import PdfOutput, size_warnings
 
-        warnings = list(self.warnings)
-        limit = issue.publication.email_limit_mb
-        if len(self.data) > limit * 1_000_000:
-            warnings.append(
-                BuildWarning(
-                    f"PDF is {len(self.data) / 1_000_000:.1f} MB, over the {limit:g} MB email "
-                    "limit (email_limit_mb): use smaller images or raise the limit",
-                    issue.source,
-                )
-            )
+        warnings = list(dict.fromkeys(self.warnings)) + size_warnings(issue, self.data)
         return PdfOutput(self.data, self.pages, tuple(warnings), self.page_map)
 
 
@@ -363,31 +354,15 @@ def _stylesheet(css: str, fetcher):  # type: ignore[no-untyped-def]
 
 def lay_out(chunk: Chunk, assets: tuple[Asset, ...], variant: str) -> Laid:
     """Lay out one chunk and write its PDF (runs in a worker process)."""
-    from weasyprint import HTML
-
     from masthead import pdf
 
     fetcher = pdf.asset_fetcher(SimpleNamespace(assets=assets))
-
     sheets = [_stylesheet(chunk.css, fetcher)] if chunk.css else []
-
-    def render(html: str):  # type: ignore[no-untyped-def]
-        return HTML(string=html, base_url=pdf.ASSET_BASE, url_fetcher=fetcher).render(
-            stylesheets=sheets,
-            optimize_images=True,
-            jpeg_quality=pdf.JPEG_QUALITY,
-            dpi=pdf.IMAGE_DPI,
-            font_config=_font_config(),
-        )
-
     with pdf._weasyprint_warnings() as log, _outside_targets(chunk):
-        # As pdf.package_pdf: footnotes WeasyPrint lost are set as endnotes instead.
-        html = pdf.finish_html(chunk.html)
-        document = render(html)
-        lost = pdf.lost_footnotes(html, document)
-        if lost:
-            html = pdf.finish_html(chunk.html, endnotes={n.split("--")[0] for n in lost})
-            document = render(html)
+        # As the one-pass layout: finished, and lost footnotes set as endnotes instead.
+        _, document = pdf.lay_out(
+            chunk.html, fetcher, font_config=_font_config(), stylesheets=sheets
+        )
         laid = Laid(b"", [], [], [], [], [], [], name=chunk.name)
         for number, page in enumerate(document.pages):
             box = page._page_box

@@ -114,47 +114,69 @@ def asset_fetcher(issue: Issue):  # type: ignore[no-untyped-def]
     return AssetFetcher(allowed_protocols=["file", "data"])
 
 
+def lay_out(
+    source_html: str,
+    fetcher,  # type: ignore[no-untyped-def]
+    **options,  # type: ignore[no-untyped-def]
+):  # type: ignore[no-untyped-def]
+    """Finish the rendered HTML and lay it out: (finished HTML, WeasyPrint document).
+
+    Shared by the one-pass layout here and the pieces of fastpdf.py. `options` go to
+    `HTML.render` (font_config, stylesheets).
+    """
+    from weasyprint import HTML
+
+    def render(html: str):  # type: ignore[no-untyped-def]
+        return HTML(string=html, base_url=ASSET_BASE, url_fetcher=fetcher).render(
+            optimize_images=True, jpeg_quality=JPEG_QUALITY, dpi=IMAGE_DPI, **options
+        )
+
+    html = finish_html(source_html)
+    document = render(html)
+    lost = lost_footnotes(html, document)
+    if lost:
+        # WeasyPrint 70 can drop a footnote whose paragraph is pushed to the next page to
+        # keep its widows and orphans. Never lose words: those articles get endnotes.
+        html = finish_html(source_html, endnotes={note.split("--")[0] for note in lost})
+        document = render(html)
+    return html, document
+
+
+def write_options(issue: Issue, variant: str) -> dict[str, object]:
+    """`Document.write_pdf` options for a variant (see PDF_VARIANTS)."""
+    return {
+        "pdf_variant": None if variant == "none" else variant,
+        "pdf_tags": variant != "none",
+        # A stable first file identifier (the issue's); WeasyPrint adds a hash of the content.
+        "pdf_identifier": issue.identifier.encode(),
+    }
+
+
+def size_warnings(issue: Issue, data: bytes) -> list[BuildWarning]:
+    """A warning when the PDF is over the publication's email limit."""
+    limit = issue.publication.email_limit_mb
+    if len(data) <= limit * 1_000_000:
+        return []
+    return [
+        BuildWarning(
+            f"PDF is {len(data) / 1_000_000:.1f} MB, over the {limit:g} MB email limit "
+            "(email_limit_mb): use smaller images or raise the limit",
+            issue.source,
+        )
+    ]
+
+
 def package_pdf(
     issue: Issue, rendered: RenderedPdf, variant: str = DEFAULT_PDF_VARIANT
 ) -> PdfOutput:
     """Lay out the issue and write the PDF: tagged PDF/UA-1 unless another variant is asked for."""
-    # Imported here: an EPUB-only build should not pay for loading the PDF stack.
-    from weasyprint import HTML
-
     variant = pdf_variant(variant)
-    fetcher = asset_fetcher(issue)
-
-    def lay_out(html: str):  # type: ignore[no-untyped-def]
-        return HTML(string=html, base_url=ASSET_BASE, url_fetcher=fetcher).render(
-            optimize_images=True, jpeg_quality=JPEG_QUALITY, dpi=IMAGE_DPI
-        )
-
     with _weasyprint_warnings() as log:
-        html = finish_html(rendered.html)
-        document = lay_out(html)
-        lost = lost_footnotes(html, document)
-        if lost:
-            # WeasyPrint 70 can drop a footnote whose paragraph is pushed to the next page to
-            # keep its widows and orphans. Never lose words: those articles get endnotes.
-            html = finish_html(rendered.html, endnotes={note.split("--")[0] for note in lost})
-            document = lay_out(html)
-        data = document.write_pdf(
-            pdf_variant=None if variant == "none" else variant,
-            pdf_tags=variant != "none",
-            # A stable first file identifier (the issue's); WeasyPrint adds a hash of the content.
-            pdf_identifier=issue.identifier.encode(),
-        )
+        _, document = lay_out(rendered.html, asset_fetcher(issue))
+        data = document.write_pdf(**write_options(issue, variant))
     # Once each: a second layout repeats the first one's complaints.
     warnings = [BuildWarning(f"PDF: {m}", issue.source) for m in dict.fromkeys(log.messages)]
-    limit = issue.publication.email_limit_mb
-    if len(data) > limit * 1_000_000:
-        warnings.append(
-            BuildWarning(
-                f"PDF is {len(data) / 1_000_000:.1f} MB, over the {limit:g} MB email limit "
-                "(email_limit_mb): use smaller images or raise the limit",
-                issue.source,
-            )
-        )
+    warnings += size_warnings(issue, data)
     return PdfOutput(
         data=data, pages=len(document.pages), warnings=tuple(warnings), page_map=page_map(document)
     )
