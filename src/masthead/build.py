@@ -9,6 +9,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import replace
 from pathlib import Path
 
@@ -138,12 +139,6 @@ def _build(
     pdf_jobs: int | None = None,
 ) -> BuildResult:
     clock = time.perf_counter()
-    from masthead.cover import cover_html, cover_jpeg
-    from masthead.epub import package_epub
-    from masthead.kepub import kobo_spans
-    from masthead.pdf import package_pdf, page_size_css
-    from masthead.pdf import pdf_variant as _pdf_variant
-    from masthead.render import context, page_targets, render_epub, render_pdf, theme_for
 
     def lap(stage: str) -> None:
         nonlocal clock
@@ -151,11 +146,39 @@ def _build(
         timings[stage] = timings.get(stage, 0.0) + now - clock
         clock = now
 
+    # The EPUB's cover image is rendered by WeasyPrint: a helper process loads it while this one
+    # reads the articles, then renders the cover while this one lays out the PDF.
+    wants_epub = "epub" in formats or "kepub" in formats
+    helper = _CoverHelper() if wants_epub and pdf_jobs != 1 else None
+    try:
+        return _build_issue(
+            path, found, out_dir, formats, title, page_size, pdf_variant, strict, progress,
+            timings, pdf_mode, pdf_jobs, helper, lap,
+        )  # fmt: skip
+    finally:
+        if helper is not None:
+            helper.close()
+
+
+def _build_issue(  # type: ignore[no-untyped-def]
+    path, found, out_dir, formats, title, page_size, pdf_variant, strict, progress, timings,
+    pdf_mode, pdf_jobs, helper, lap,
+) -> BuildResult:  # fmt: skip
+    from masthead.cover import cover_html, cover_jpeg
+    from masthead.epub import package_epub
+    from masthead.kepub import kobo_spans
+    from masthead.pdf import package_pdf, page_size_css
+    from masthead.pdf import pdf_variant as _pdf_variant
+    from masthead.render import context, page_targets, render_epub, render_pdf, theme_for
+
     progress("Reading articles")
     issue, warnings = prepare(path, title)
     lap("load")
     theme = theme_for(issue)
     state = out_dir / STATE_DIR
+    cover = None  # The EPUB's cover: (JPEG, new cache file), or on its way from the helper.
+    if helper is not None:
+        cover = helper.submit(cover_jpeg, issue, cover_html(issue, theme, context(issue)), state)
     outputs: dict[str, bytes] = {}
     pages = None
     size = page_size_css(page_size or issue.publication.page_size)
@@ -215,7 +238,11 @@ def _build(
         if fmt == "kepub":
             rendered = kobo_spans(rendered)
         lap("render")
-        jpeg, new_cache = cover_jpeg(issue, cover_html(issue, theme, context(issue)), state)
+        if cover is None:
+            cover = cover_jpeg(issue, cover_html(issue, theme, context(issue)), state)
+        elif isinstance(cover, Future):
+            cover = cover.result()
+        jpeg, new_cache = cover
         if new_cache is not None:
             cache_files[new_cache] = jpeg
         data = package_epub(issue, rendered, source_date(issue), jpeg, has_pages=bool(targets))
@@ -254,6 +281,29 @@ def _build(
     return result
 
 
+class _CoverHelper:
+    """One forked process that imports WeasyPrint early and renders the EPUB's cover."""
+
+    def __init__(self) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        context = multiprocessing.get_context("fork")
+        self.pool = ProcessPoolExecutor(1, mp_context=context, initializer=_load_cover_stack)
+        self.pool.submit(int)  # Starts the process now.
+
+    def submit(self, function, *args):  # type: ignore[no-untyped-def]
+        return self.pool.submit(function, *args)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _load_cover_stack() -> None:
+    import pypdfium2  # noqa: F401
+    import weasyprint  # noqa: F401
+
+
 PDF_MODES = ("auto", "fast", "single")
 FAST_MIN_ARTICLES = 12  # Below this, laying out in pieces costs more than it saves.
 
@@ -275,9 +325,7 @@ def _use_fast_pdf(mode: str, variant: str, issue: Issue, state: Path) -> bool:
     if mode == "fast":
         return True
     chunks = state / "chunks" / issue.output_stem
-    return len(issue.articles) >= FAST_MIN_ARTICLES or (
-        chunks.is_dir() and any(chunks.iterdir())
-    )
+    return len(issue.articles) >= FAST_MIN_ARTICLES or (chunks.is_dir() and any(chunks.iterdir()))
 
 
 def _forget_chunks(folder: Path, keep: frozenset[Path]) -> None:
