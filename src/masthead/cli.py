@@ -119,6 +119,14 @@ def build_command(
             "--jobs", "-j", min=1, help="Issues (or PDF articles) built at once; default: cores."
         ),
     ] = None,
+    pdf_mode: Annotated[
+        str,
+        typer.Option(
+            "--pdf-mode",
+            help="auto, fast (articles laid out in parallel and cached; untagged PDFs only) or "
+            "single (one pass).",
+        ),
+    ] = "auto",
 ) -> None:
     """Build the issue's EPUB and PDF; prints each output path on its own line."""
     chosen = tuple(dict.fromkeys(f.lower() for f in (formats or FORMATS)))
@@ -137,6 +145,7 @@ def build_command(
         pdf_variant=pdf_variant,
         strict=strict,
         use_cache=not no_cache,
+        pdf_mode=pdf_mode,
     )
     issues = find_issues(paths)
     if len(issues) > 1:

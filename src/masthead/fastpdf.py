@@ -88,6 +88,18 @@ class Placeholder:
     exact: bool  # False when a real number might set differently (leaders, alignment, wrap).
 
 
+@dataclass(frozen=True)
+class FontUse:
+    """A font a chunk embedded (subset to its glyphs), and what the join needs to merge it
+    with the same font of other chunks into one subset."""
+
+    digest: str  # Of the font file before subsetting.
+    index: int  # In a font collection.
+    to_unicode: dict[int, str]  # Glyph id: text.
+    widths: dict[int, float]  # Glyph id: width (1/1000 em).
+    mergeable: bool  # False for bitmap, variable and form fonts, and with missing glyphs.
+
+
 @dataclass
 class Laid:
     """A chunk laid out: its PDF and what the join needs, picklable and cached."""
@@ -103,6 +115,9 @@ class Laid:
     warnings: list[str] = field(default_factory=list)
     name: str = ""  # The chunk's.
     folios: dict[str, list[str]] = field(default_factory=dict)  # Page name: its folio boxes.
+    fonts: dict[str, FontUse] = field(default_factory=dict)  # By resource name (font hash).
+    # Font files before subsetting, by digest: sent once per worker, kept beside the cache.
+    font_files: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def pages(self) -> int:
@@ -335,6 +350,38 @@ def _font_config():  # type: ignore[no-untyped-def]
 
 
 _SHEETS: dict[str, Any] = {}
+_SENT_FONTS: set[str] = set()  # Font files this process has already sent.
+
+
+@contextmanager
+def _recording_fonts(laid: Laid) -> Iterator[None]:
+    """Note each font a chunk embeds, before WeasyPrint subsets it (see FontUse)."""
+    import weasyprint.pdf as weasyprint_pdf
+
+    original = weasyprint_pdf.build_fonts_dictionary
+
+    def recording(pdf, fonts, compress, subset, options):  # type: ignore[no-untyped-def]
+        for font in fonts.values():
+            digest = hashlib.sha256(font.file_content).hexdigest()
+            use = laid.fonts.get(font.hash)
+            mergeable = not (
+                font.bitmap or font.used_in_forms or font.missing or "fvar" in font.tables
+            )
+            to_unicode, widths = dict(font.to_unicode), dict(font.widths)
+            if use is not None:  # Several sizes of one face: one file, one subset.
+                mergeable = mergeable and use.mergeable and use.digest == digest
+                to_unicode, widths = use.to_unicode | to_unicode, use.widths | widths
+            laid.fonts[font.hash] = FontUse(digest, font.index, to_unicode, widths, mergeable)
+            if digest not in _SENT_FONTS:
+                laid.font_files[digest] = bytes(font.file_content)
+                _SENT_FONTS.add(digest)
+        return original(pdf, fonts, compress, subset, options)
+
+    weasyprint_pdf.build_fonts_dictionary = recording
+    try:
+        yield
+    finally:
+        weasyprint_pdf.build_fonts_dictionary = original
 
 
 def _stylesheet(css: str, fetcher):  # type: ignore[no-untyped-def]
@@ -398,10 +445,11 @@ def lay_out(chunk: Chunk, assets: tuple[Asset, ...], variant: str) -> Laid:
                     kept.append(child)
             box.children = kept
             laid.placeholders.extend(_placeholders(box, number, chunk))
-        laid.pdf = document.write_pdf(
-            pdf_variant=None if variant == "none" else variant,
-            pdf_tags=variant != "none",
-        )
+        with _recording_fonts(laid):
+            laid.pdf = document.write_pdf(
+                pdf_variant=None if variant == "none" else variant,
+                pdf_tags=variant != "none",
+            )
     laid.warnings = log.messages
     return laid
 
@@ -474,6 +522,7 @@ class Workers:
 def _warm() -> None:
     _FONTS.clear()
     _SHEETS.clear()
+    _SENT_FONTS.clear()
     _font_config()
 
 
@@ -532,6 +581,7 @@ def _build_fast(
     laid_out = 0
     keys = [_chunk_key(c, asset_hashes, variant) for c in chunks]
     overlay_html = ""
+    font_files: dict[str, bytes] = {}
     for _ in range(MAX_ROUNDS):
         todo: dict[str, Chunk] = {}
         for chunk, key in zip(chunks, keys, strict=True):
@@ -554,10 +604,12 @@ def _build_fast(
             # Most likely the re-laid chunks keep their page counts: lay out the overlay now.
             _overlay_cached(overlay_html, overlays, cache_dir, cache_files)
         for key, future in futures.items():
-            laid[key] = future.result()
+            result = future.result()
+            font_files.update(result.font_files)
+            laid[key] = result = replace(result, font_files={})
             laid_out += 1
             if cache_dir is not None:
-                cache_files[cache_dir / f"{key}.pickle"] = pickle.dumps(laid[key])
+                cache_files[cache_dir / f"{key}.pickle"] = pickle.dumps(result)
         current = [laid[key] for key in keys]
         numbers = _page_numbers(chunks, current)
         again = _needs_numbers(chunks, current, numbers)
@@ -572,15 +624,36 @@ def _build_fast(
     else:
         raise NotApplicable("page numbers did not settle")
     overlay = _overlay_cached(overlay_html, overlays, cache_dir, cache_files)
-    data, pages, page_map = join(current, numbers, overlay)
+    fonts = _font_files(current, font_files, cache_dir, cache_files)
+    data, pages, page_map = join(current, numbers, overlay, fonts)
     warnings = [BuildWarning(f"PDF: {m}", issue.source) for c in current for m in c.warnings]
     keep: set[Path] = set()
     if cache_dir is not None:
         keep = {cache_dir / f"{key}.pickle" for key in keys}
+        keep |= {cache_dir / f"font-{digest}.bin" for digest in fonts}
         keep |= {cache_dir / f"overlay-{_overlay_key(overlay_html)}.pdf"}
     return FastOutput(
         data, pages, tuple(warnings), page_map, cache_files, frozenset(keep), laid_out
     )
+
+
+def _font_files(
+    laid: Sequence[Laid],
+    sent: dict[str, bytes],
+    cache_dir: Path | None,
+    cache_files: dict[Path, bytes],
+) -> dict[str, bytes]:
+    """The unsubset font files the join needs, from the workers or from beside the cache."""
+    found: dict[str, bytes] = {}
+    for digest in {use.digest for part in laid for use in part.fonts.values() if use.mergeable}:
+        file = cache_dir / f"font-{digest}.bin" if cache_dir is not None else None
+        if digest in sent:
+            found[digest] = sent[digest]
+            if file is not None and not file.exists():
+                cache_files[file] = sent[digest]
+        elif file is not None and file.is_file():
+            found[digest] = file.read_bytes()
+    return found
 
 
 def _asset_hashes(issue: Issue) -> dict[str, str]:
@@ -629,7 +702,10 @@ def _needs_numbers(
 
 
 def join(
-    laid: Sequence[Laid], numbers: dict[str, int], overlay_pdf: bytes
+    laid: Sequence[Laid],
+    numbers: dict[str, int],
+    overlay_pdf: bytes,
+    font_files: dict[str, bytes] | None = None,
 ) -> tuple[bytes, int, tuple[PageStart, ...]]:
     """Join the chunks' pages, then stamp folios and page references; rebuild dests, outline."""
     import pikepdf
@@ -641,6 +717,7 @@ def join(
     sources = [out] + [pikepdf.open(io.BytesIO(part.pdf)) for part in laid[1:]]
     for source in sources[1:]:
         out.pages.extend(source.pages)
+    _merge_fonts(out, laid, font_files or {})
     pages = [page for part in laid for page in range(part.pages)]
     flat = [(part, n) for part in laid for n in range(part.pages)]
     total = len(pages)
@@ -711,6 +788,141 @@ def join(
         SimpleNamespace(pages=[SimpleNamespace(anchors=part.anchors[n]) for part, n in flat])
     )
     return buffer.getvalue(), total, page_map
+
+
+def _merge_fonts(out, laid: Sequence[Laid], files: dict[str, bytes]) -> None:  # type: ignore[no-untyped-def]
+    """One subset of each font for the whole issue, instead of one in every chunk.
+
+    WeasyPrint keeps glyph ids when it subsets, so every chunk's text can use a subset made
+    from the font file for the glyphs of all chunks; it replaces theirs in every chunk's font
+    resources (the old ones are no longer referenced, and are not saved).
+    """
+    import pikepdf
+
+    uses: dict[str, list[FontUse]] = {}
+    for part in laid:
+        for name, use in part.fonts.items():
+            uses.setdefault(name, []).append(use)
+    resources: dict[tuple[int, int], Any] = {}
+    for page in out.pages:
+        fonts = page.obj.get("/Resources", {}).get("/Font")
+        if fonts is not None and fonts.is_indirect:
+            resources.setdefault(fonts.objgen, fonts)
+    for name, found in uses.items():
+        key = f"/{name}"
+        digests = {use.digest for use in found}
+        holders = [fonts for fonts in resources.values() if key in fonts]
+        if len(holders) < 2 or len(digests) != 1 or not all(use.mergeable for use in found):
+            continue
+        data = files.get(found[0].digest)
+        to_unicode: dict[int, str] = {}
+        widths: dict[int, float] = {}
+        for use in found:
+            to_unicode |= use.to_unicode
+            widths |= use.widths
+        program = _subset_font(data, found[0].index, to_unicode) if data else None
+        if program is None or not widths:
+            continue
+        template = holders[0][key]
+        descendant = template.DescendantFonts[0]
+        descriptor = descendant.FontDescriptor
+        otf = "/FontFile3" in descriptor
+        stream = out.make_stream(program)
+        if otf:
+            stream.Subtype = pikepdf.Name.OpenType
+        else:
+            stream.Length1 = len(program)
+        new_descriptor = pikepdf.Dictionary({k: v for k, v in descriptor.items()})
+        new_descriptor["/FontFile3" if otf else "/FontFile2"] = stream
+        box = [float(v) for v in descriptor.FontBBox]
+        new_descriptor.FontBBox = [box[0], box[1], max(widths.values()), box[3]]
+        new_descendant = pikepdf.Dictionary({k: v for k, v in descendant.items()})
+        new_descendant.W = _widths_array(widths)
+        new_descendant.FontDescriptor = out.make_indirect(new_descriptor)
+        new_font = pikepdf.Dictionary({k: v for k, v in template.items()})
+        new_font.DescendantFonts = [out.make_indirect(new_descendant)]
+        new_font.ToUnicode = out.make_stream(_to_unicode_cmap(to_unicode))
+        merged = out.make_indirect(new_font)
+        for fonts in holders:
+            fonts[key] = merged
+
+
+def _widths_array(widths: dict[int, float]) -> list:  # type: ignore[type-arg]
+    """A CIDFont /W array, as WeasyPrint writes it: runs of consecutive glyph ids."""
+    array: list = []  # type: ignore[type-arg]
+    for gid in sorted(widths):
+        if gid - 1 not in widths:
+            array += [gid, []]
+        array[-1].append(round(widths[gid], 3))
+    return array
+
+
+def _to_unicode_cmap(to_unicode: dict[int, str]) -> bytes:
+    lines = [
+        "/CIDInit /ProcSet findresource begin",
+        "12 dict begin",
+        "begincmap",
+        "/CIDSystemInfo",
+        "<< /Registry (Adobe)",
+        "/Ordering (UCS)",
+        "/Supplement 0",
+        ">> def",
+        "/CMapName /Adobe-Identity-UCS def",
+        "/CMapType 2 def",
+        "1 begincodespacerange",
+        "<0000> <ffff>",
+        "endcodespacerange",
+    ]
+    items = sorted(to_unicode.items())
+    for start in range(0, len(items), 100):
+        batch = items[start : start + 100]
+        lines.append(f"{len(batch)} beginbfchar")
+        for glyph, text in batch:
+            lines.append(f"<{glyph:04x}> <{text.encode('utf-16-be').hex()}>")
+        lines.append("endbfchar")
+    lines += ["endcmap", "CMapName currentdict /CMap defineresource pop", "end", "end"]
+    return "\n".join(lines).encode()
+
+
+_HARFBUZZ: list = []  # type: ignore[type-arg]
+
+
+def _subset_font(data: bytes, index: int, to_unicode: dict[int, str]) -> bytes | None:
+    """The font subset to these glyphs, made as WeasyPrint makes its subsets (HarfBuzz)."""
+    import cffi
+    from weasyprint.pdf.fonts import Font
+    from weasyprint.text import ffi as text_ffi
+
+    if not text_ffi.harfbuzz_subset or not text_ffi.harfbuzz.hb_version_atleast(4, 1, 0):
+        return None
+    if not _HARFBUZZ:
+        # WeasyPrint's bindings cannot make a face from bytes: declare the two calls needed.
+        own = cffi.FFI()
+        own.cdef(
+            "typedef struct hb_blob_t hb_blob_t; typedef struct hb_face_t hb_face_t;"
+            "hb_blob_t *hb_blob_create(const char *, unsigned int, int, void *, void *);"
+            "hb_face_t *hb_face_create(hb_blob_t *, unsigned int);"
+            "void hb_blob_destroy(hb_blob_t *); void hb_face_destroy(hb_face_t *);"
+        )
+        try:
+            _HARFBUZZ.extend([own, own.dlopen("libharfbuzz.so.0")])
+        except OSError:
+            return None
+    own, lib = _HARFBUZZ
+    blob = lib.hb_blob_create(data, len(data), 0, own.NULL, own.NULL)  # 0: duplicate the data.
+    face = lib.hb_face_create(blob, index)
+    try:
+        font = SimpleNamespace(
+            hb_face=text_ffi.ffi.cast("hb_face_t *", int(own.cast("uintptr_t", face))),
+            missing={},
+            family="",
+            file_content=None,
+        )
+        Font._harfbuzz_subset(font, to_unicode, False)  # type: ignore[arg-type]
+        return font.file_content
+    finally:
+        lib.hb_face_destroy(face)
+        lib.hb_blob_destroy(blob)
 
 
 def _outline(out, tree) -> None:  # type: ignore[no-untyped-def]
