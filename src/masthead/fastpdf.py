@@ -629,7 +629,8 @@ def _build_fast(
     warnings = [BuildWarning(f"PDF: {m}", issue.source) for c in current for m in c.warnings]
     keep: set[Path] = set()
     if cache_dir is not None:
-        keep = {cache_dir / f"{key}.pickle" for key in keys}
+        # Every piece laid out or read in any round: the next build goes through them too.
+        keep = {cache_dir / f"{key}.pickle" for key in laid}
         keep |= {cache_dir / f"font-{digest}.bin" for digest in fonts}
         keep |= {cache_dir / f"overlay-{_overlay_key(overlay_html)}.pdf"}
     return FastOutput(
