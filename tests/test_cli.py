@@ -40,6 +40,16 @@ BAD_INPUTS = {
     "malformed front matter": (dict(b_md="---\ntitle: [unclosed\n---\nx\n"), "b.md:", "YAML"),
     "unclosed front matter": (dict(b_md="---\ntitle: x\nno end\n"), "b.md:1", "not closed"),
     "bad date": (dict(b_md="---\ntitle: x\ndate: 31/12/2026\n---\nx\n"), "b.md:3", "not a date"),
+    "impossible date": (
+        dict(b_md="---\ntitle: x\ndate: 2026-02-30\n---\nx\n"),
+        "b.md:3",
+        "impossible date",
+    ),
+    "unknown table key": (
+        dict(manifest=MANIFEST.replace("number", "numbr")),
+        "issue.toml:2",
+        "in [issue]",
+    ),
     "unknown manifest key": (
         dict(manifest=MANIFEST.replace("number", "numbre")),
         "issue.toml:2",

@@ -227,3 +227,26 @@ def test_ace_reports_no_violations(out: Path) -> None:
         pytest.skip("DAISY Ace is not installed (setup.sh installs it)")
     found = run_ace(out / "the-lantern-vol-3-no-7.epub")
     assert found == []
+
+
+def test_check_reports_epubcheck_findings_even_when_ace_cannot_run(
+    out: Path, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.epub"
+    with (
+        zipfile.ZipFile(out / "the-lantern-vol-3-no-7.epub") as src,
+        zipfile.ZipFile(broken, "w") as dst,
+    ):
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "EPUB/moths.xhtml":
+                data = data.replace(b"</body>", b"<p>unclosed</body>")
+            dst.writestr(info, data)
+    result = CliRunner().invoke(app, ["check", "--epub", str(broken), "--kindle", str(broken)])
+    assert result.exit_code == 1
+    assert "epubcheck" in result.stdout and "moths.xhtml" in result.stdout
+    assert "Traceback" not in result.output
+    fake = tmp_path / "fake.epub"
+    fake.write_text("not a zip")
+    result = CliRunner().invoke(app, ["check", "--kindle", str(fake)])
+    assert result.exit_code == 1 and "not an EPUB" in result.stderr

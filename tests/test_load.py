@@ -204,3 +204,12 @@ def test_split_front_matter_reports_body_line() -> None:
     assert meta == {"title": "x"}
     assert body == "Hello\n"
     assert line == 4
+
+
+def test_page_bundle_date_comes_from_its_folder_name(tmp_path: Path) -> None:
+    write(tmp_path / "2026-03-05-bundle" / "index.md", "# Bundle\n")
+    write(tmp_path / "2026-03-01-early.md", "# Early\n")
+    write(tmp_path / "2026-03-10-late.md", "# Late\n")
+    issue, _ = prepare(tmp_path)
+    assert [a.title for a in issue.articles] == ["Early", "Bundle", "Late"]
+    assert issue.date == dt.date(2026, 3, 10)

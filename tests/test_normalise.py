@@ -92,3 +92,12 @@ def test_images_without_alt_text_are_warned_about(tmp_path: Path) -> None:
     issue, warnings = build_folder(tmp_path, {"a.md": "# A\n\n![](dot.png)\n\n![A dot](dot.png)\n"})
     assert issue.articles[0].missing_alt == 1
     assert [str(w) for w in warnings] == [f"{tmp_path / 'a.md'}: 1 image(s) have no alt text"]
+
+
+def test_sibling_headings_keep_the_same_level(tmp_path: Path) -> None:
+    issue, _ = build_folder(
+        tmp_path, {"a.md": "# T\n\n## One\n\ntext\n\n## Two\n\n### Two.a\n\n## Three\n"}
+    )
+    body = issue.articles[0].body_html
+    levels = [int(tag[2]) for tag in __import__("re").findall(r"<h\d", body)]
+    assert levels == [2, 2, 3, 2]

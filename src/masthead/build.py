@@ -56,8 +56,7 @@ def source_date(issue: Issue) -> dt.datetime:
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch.isdigit():
         return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
-    day = issue.info.date or max((a.date for a in issue.articles if a.date), default=None)
-    day = day or dt.date(1980, 1, 1)
+    day = issue.date or dt.date(1980, 1, 1)
     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 
 

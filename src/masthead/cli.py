@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from masthead import __version__
 from masthead.build import ALL_FORMATS, FORMATS, build, check
@@ -41,7 +42,8 @@ EXIT_BAD_INPUT = 1
 def _fail(exc: Exception) -> None:
     if state["debug"]:
         raise exc
-    err.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True, highlight=False)
+    # Messages name TOML tables like [issue]: escape them so Rich does not read them as markup.
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
@@ -67,7 +69,7 @@ def main_options(
 
 def _print_warnings(warnings: tuple | list) -> None:
     for warning in warnings:
-        err.print(f"[yellow]warning:[/] {warning}", soft_wrap=True, highlight=False)
+        err.print(f"[yellow]warning:[/] {escape(str(warning))}", soft_wrap=True, highlight=False)
 
 
 @app.command("build")
@@ -153,7 +155,8 @@ def build_command(
             results = build_many(issues, jobs=jobs, **options)
         for result in results:
             if isinstance(result, MastheadError):
-                err.print(f"[bold red]error:[/] {result}", soft_wrap=True, highlight=False)
+                err.print(f"[bold red]error:[/] {escape(str(result))}", soft_wrap=True,
+                          highlight=False)
             else:
                 _print_result(result)
         failed = sum(isinstance(r, MastheadError) for r in results)
@@ -240,24 +243,31 @@ def _check_files(epub_file: Path | None, kindle_file: Path | None) -> None:
     from masthead.validate import Finding, kindle_risks, run_ace, run_epubcheck
 
     found: list[Finding] = []
-    try:
-        if epub_file:
-            found += run_epubcheck(epub_file)
-            ace = run_ace(epub_file)
-            if ace is None:
-                err.print("DAISY Ace is not installed; accessibility not checked", highlight=False)
-            else:
-                found += ace
-        if kindle_file:
-            found += kindle_risks(kindle_file)
-    except MastheadError as exc:
-        _fail(exc)
-        return
-    for finding in found:
-        print(finding)
+    failed = False
+    checks = []
+    if epub_file:
+        checks += [(run_epubcheck, epub_file), (run_ace, epub_file)]
+    if kindle_file:
+        checks.append((kindle_risks, kindle_file))
+    # Each checker runs on its own: one that cannot run never hides another's findings.
+    for checker, file in checks:
+        try:
+            result = checker(file)
+        except MastheadError as exc:
+            if state["debug"]:
+                raise
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)
+            failed = True
+            continue
+        if result is None:
+            err.print("DAISY Ace is not installed; accessibility not checked", highlight=False)
+            continue
+        for finding in result:
+            print(finding)
+        found += result
     checked = ", ".join(str(p) for p in dict.fromkeys(p for p in (epub_file, kindle_file) if p))
     print(f"{checked}: {len(found)} finding{'s' * (len(found) != 1)}")
-    if found:
+    if found or failed:
         raise typer.Exit(EXIT_BAD_INPUT)
 
 
@@ -360,7 +370,8 @@ def send_command(
         _print_warnings(plan.warnings)
 
         if dry_run is not None:
-            err.print("\n".join(plan_lines(plan, None)), highlight=False, soft_wrap=True)
+            err.print("\n".join(plan_lines(plan, None)), highlight=False, soft_wrap=True,
+                      markup=False)
             report = write_dry_run(plan, dry_run)
         else:
             password = None
@@ -368,7 +379,8 @@ def send_command(
             if login and not os.environ.get(PASSWORD_ENV) and sys.stdin.isatty():
                 password = getpass.getpass(f"SMTP password for {login}: ")
             smtp = smtp_settings(plan.issue, cli_settings, password=password)
-            err.print("\n".join(plan_lines(plan, smtp)), highlight=False, soft_wrap=True)
+            err.print("\n".join(plan_lines(plan, smtp)), highlight=False, soft_wrap=True,
+                      markup=False)
             if plan.to_send and not yes:
                 if not sys.stdin.isatty():
                     err.print("[bold red]error:[/] not sending without confirmation: pass "
@@ -424,7 +436,8 @@ def _deliver_with_progress(plan: SendPlan, smtp: SmtpSettings) -> SendReport:
                 elif p.event in ("retry", "reconnect"):
                     bar.update(task, last=f"{p.email}: {p.detail}")
                     if not err.is_terminal:
-                        err.print(f"{p.event}: {p.email}: {p.detail}", highlight=False)
+                        err.print(f"{p.event}: {p.email}: {p.detail}", highlight=False,
+                                  markup=False)
 
             return deliver(plan, smtp, progress=on_progress, stop=stop)
     finally:
@@ -458,7 +471,8 @@ def import_command(
         return
     for (article, target), path in zip(results, written, strict=True):
         if explain_:
-            err.print(f"{article.source} → {target}", highlight=False, soft_wrap=True)
+            err.print(f"{article.source} → {target}", highlight=False, soft_wrap=True,
+                      markup=False)
             for line in explain(article):
                 err.print(f"  {line}", highlight=False, soft_wrap=True, markup=False)
         print(path)

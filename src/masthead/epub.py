@@ -142,8 +142,8 @@ def package_epub(
         )
     if pub.publisher:
         book.add_metadata("DC", "publisher", pub.publisher)
-    if info.date:
-        book.add_metadata("DC", "date", info.date.isoformat())
+    if issue.date:
+        book.add_metadata("DC", "date", issue.date.isoformat())
     description = info.description or pub.description or pub.tagline
     if description:
         book.add_metadata("DC", "description", description)

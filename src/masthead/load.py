@@ -234,7 +234,9 @@ def article_date(article: RawArticle) -> dt.date | None:
     meta = article.meta
     if meta.get("date") not in (None, ""):
         return parse_date(meta["date"], "date", article.path, article.meta_line("date"))
-    for candidate in (str(meta.get("path", "")), str(meta.get("url", "")), article.path.name):
+    # A page bundle (folder/index.md) carries its date in the folder's name.
+    name = article.path.parent.name if article.path.stem == "index" else article.path.name
+    for candidate in (str(meta.get("path", "")), str(meta.get("url", "")), name):
         match = _DATE_IN_PATH.search(candidate)
         if match:
             try:
@@ -302,10 +304,33 @@ def split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str, int]
     return {}, text, 1
 
 
+_YAML_DATE = re.compile(r"^\s*[\w-]+\s*:\s*['\"]?(\d{4}-\d{1,2}-\d{1,2}\S*(\s+\S+)?)\s*$")
+
+
+def _bad_date_line(source: str) -> int | None:
+    """Line (in the file) of the first date-like value that is not a real date."""
+    for number, text in enumerate(source.splitlines(), start=2):
+        match = _YAML_DATE.match(text)
+        if match:
+            try:
+                yaml.safe_load(match.group(1))
+            except ValueError:
+                return number
+    return None
+
+
 def _parse_meta(source: str, kind: str, path: Path) -> dict[str, Any]:
     if kind == "yaml":
         try:
             meta = yaml.safe_load(source) if source.strip() else {}
+        except ValueError as exc:
+            # YAML reads 2026-02-30 as a date and the date constructor refuses it.
+            raise InputError(
+                f"impossible date or time in front matter ({exc})",
+                path,
+                _bad_date_line(source),
+                "write a real date as YYYY-MM-DD",
+            ) from exc
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 2 if mark is not None else None  # +1 for 1-based, +1 for the fence.

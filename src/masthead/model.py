@@ -160,6 +160,11 @@ class Issue:
     cover_image: Asset | None = None
 
     @property
+    def date(self) -> dt.date | None:
+        """The issue's date, else its latest article's (zero-config folders have no issue date)."""
+        return self.info.date or max((a.date for a in self.articles if a.date), default=None)
+
+    @property
     def articles(self) -> tuple[Article, ...]:
         return tuple(a for s in self.sections for a in s.articles)
 

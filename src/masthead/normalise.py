@@ -451,10 +451,11 @@ def _fix_headings(tree: lxml.html.HtmlElement) -> None:
     headings = [el for el in tree.iter() if el.tag in HEADINGS]
     if not headings:
         return
+    # Shift so the body's highest level becomes h2; siblings keep one level between them.
+    shift = 2 - min(int(el.tag[1]) for el in headings)
     previous = 1
     for el in headings:
-        level = int(el.tag[1])
-        wanted = min(max(level + 1, 2), previous + 1, 6)
+        wanted = max(2, min(int(el.tag[1]) + shift, previous + 1, 6))
         el.tag = f"h{wanted}"
         previous = wanted
 

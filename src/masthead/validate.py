@@ -117,9 +117,11 @@ def run_ace(epub: Path) -> list[Finding] | None:
         report = Path(tmp) / "report.json"
         if not report.is_file():
             raise MastheadError(
-                "DAISY Ace did not run",
+                "DAISY Ace could not check this EPUB",
                 epub,
-                hint=f"run {ace} by hand to see why (it needs Chromium)",
+                hint="fix what EPUBCheck reports first; Ace needs a well-formed EPUB and Chromium"
+                f" (run PUPPETEER_EXECUTABLE_PATH={env.get('PUPPETEER_EXECUTABLE_PATH', '')} "
+                f"{ace} {epub} to see why)",
             )
         data = json.loads(report.read_text())
     findings = []
@@ -142,6 +144,19 @@ def run_ace(epub: Path) -> list[Finding] | None:
 
 def kindle_risks(epub: Path) -> list[Finding]:
     """What Send to Kindle (and Kobo's Adobe engine) are known to reject, found in the file."""
+    if not zipfile.is_zipfile(epub):
+        raise MastheadError("is not an EPUB (not a zip file)", epub, hint="give a built .epub file")
+    try:
+        return _kindle_risks(epub)
+    except (KeyError, AttributeError, etree.XMLSyntaxError) as exc:
+        raise MastheadError(
+            f"is not a readable EPUB ({type(exc).__name__}: {exc})",
+            epub,
+            hint="run `masthead check --epub` on it to see what is wrong",
+        ) from exc
+
+
+def _kindle_risks(epub: Path) -> list[Finding]:
     findings: list[Finding] = []
 
     def risk(code: str, message: str, location: str = "") -> None:
