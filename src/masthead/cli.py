@@ -137,6 +137,18 @@ def build_command(
             raise typer.BadParameter(
                 f"unknown format '{fmt}' (use {', '.join(ALL_FORMATS)})", param_hint="--format"
             )
+    from masthead.pdf import PAGE_SIZES, PDF_VARIANTS
+
+    if page_size is not None and page_size.lower() not in PAGE_SIZES:
+        raise typer.BadParameter(
+            f"unknown page size '{page_size}' (use {', '.join(PAGE_SIZES)})",
+            param_hint="--page-size",
+        )
+    if pdf_variant is not None and pdf_variant.lower() not in PDF_VARIANTS:
+        raise typer.BadParameter(
+            f"unknown PDF variant '{pdf_variant}' (use {', '.join(PDF_VARIANTS)})",
+            param_hint="--pdf-variant",
+        )
     from masthead.batch import build_many, find_issues
 
     options = dict(

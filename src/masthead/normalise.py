@@ -393,6 +393,8 @@ def _clean_tree(
             img.set("width", str(asset.width))
             img.set("height", str(asset.height))
         parent = img.getparent()
+        if asset.width and asset.width >= 300:
+            img.set("class", ((img.get("class") or "") + " wide").strip())
         # A paragraph holding only an image becomes a figure (caption from the image title).
         if (
             parent.tag == "p"
