@@ -353,6 +353,10 @@ _SHEETS: dict[str, Any] = {}
 _SENT_FONTS: set[str] = set()  # Font files this process has already sent.
 
 
+def _no_clean(*_: object) -> None:
+    pass
+
+
 @contextmanager
 def _recording_fonts(laid: Laid) -> Iterator[None]:
     """Note each font a chunk embeds, before WeasyPrint subsets it (see FontUse)."""
@@ -372,9 +376,15 @@ def _recording_fonts(laid: Laid) -> Iterator[None]:
                 mergeable = mergeable and use.mergeable and use.digest == digest
                 to_unicode, widths = use.to_unicode | to_unicode, use.widths | widths
             laid.fonts[font.hash] = FontUse(digest, font.index, to_unicode, widths, mergeable)
-            if digest not in _SENT_FONTS:
+            if mergeable and digest not in _SENT_FONTS:
                 laid.font_files[digest] = bytes(font.file_content)
                 _SENT_FONTS.add(digest)
+        for font in fonts.values():
+            if laid.fonts[font.hash].mergeable:
+                # The join subsets this font once for the whole issue: embed a stub here
+                # (its first bytes keep WeasyPrint's choice of font type) and skip subsetting.
+                font.file_content = font.file_content[:4]
+                font.clean = _no_clean
         return original(pdf, fonts, compress, subset, options)
 
     weasyprint_pdf.build_fonts_dictionary = recording
@@ -795,8 +805,8 @@ def _merge_fonts(out, laid: Sequence[Laid], files: dict[str, bytes]) -> None:  #
     """One subset of each font for the whole issue, instead of one in every chunk.
 
     WeasyPrint keeps glyph ids when it subsets, so every chunk's text can use a subset made
-    from the font file for the glyphs of all chunks; it replaces theirs in every chunk's font
-    resources (the old ones are no longer referenced, and are not saved).
+    from the font file for the glyphs of all chunks. The chunks embed only a stub of each font
+    (see _recording_fonts); the subset replaces it in every chunk's font resources.
     """
     import pikepdf
 
@@ -811,10 +821,11 @@ def _merge_fonts(out, laid: Sequence[Laid], files: dict[str, bytes]) -> None:  #
             resources.setdefault(fonts.objgen, fonts)
     for name, found in uses.items():
         key = f"/{name}"
-        digests = {use.digest for use in found}
         holders = [fonts for fonts in resources.values() if key in fonts]
-        if len(holders) < 2 or len(digests) != 1 or not all(use.mergeable for use in found):
-            continue
+        if not holders or not all(use.mergeable for use in found):
+            continue  # Embedded whole by its chunk, as WeasyPrint does.
+        if len({use.digest for use in found}) != 1:
+            raise NotApplicable(f"font {name} is not one font file in every piece")
         data = files.get(found[0].digest)
         to_unicode: dict[int, str] = {}
         widths: dict[int, float] = {}
@@ -823,7 +834,8 @@ def _merge_fonts(out, laid: Sequence[Laid], files: dict[str, bytes]) -> None:  #
             widths |= use.widths
         program = _subset_font(data, found[0].index, to_unicode) if data else None
         if program is None or not widths:
-            continue
+            # The pieces only hold a stub of this font: without it there is no PDF to make.
+            raise NotApplicable(f"font {name} could not be subset")
         template = holders[0][key]
         descendant = template.DescendantFonts[0]
         descriptor = descendant.FontDescriptor
