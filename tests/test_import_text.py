@@ -251,6 +251,42 @@ def test_related_as_list_and_inline() -> None:
     assert paragraphs(article.body) == ["It stands.", "It still stands."]
 
 
+NO_BLANK_HEADINGS = ["Related articles:", "Related:", "See also", "Read more", "## Related"]
+
+
+@pytest.mark.parametrize("heading", NO_BLANK_HEADINGS)
+def test_related_heading_directly_above_its_list(heading: str) -> None:
+    # No blank line between the heading and its list: the same list as with one.
+    links = "- [One story](https://example.org/one)\n- [Two story](https://example.org/two)\n"
+    titles = "- One story\n- Two story\n"
+    for items in (links, titles):
+        for gap in ("\n", "\n\n"):
+            text = f"The Harbour Wall\n\nIt stands.\n\n{heading}{gap}{items}"
+            article = import_text(text, Path("wall.txt"))
+            assert [r if isinstance(r, str) else r["title"] for r in article.meta["related"]] == [
+                "One story", "Two story"], (heading, items, gap)
+            assert article.body == "It stands.\n"
+            assert [r.kind for r in article.removals] == ["title", "related"]
+
+
+def test_related_heading_directly_above_link_lines_and_more_items() -> None:
+    text = (
+        "The Harbour Wall\n\nIt stands.\n\nSee also\n[The Night Ferry](#)\n[Moths](#)\n\n"
+        "[Lamplighters](#)\n"
+    )
+    article = import_text(text, Path("wall.txt"))
+    assert article.meta["related"] == ["The Night Ferry", "Moths", "Lamplighters"]
+    assert article.body == "It stands.\n"
+
+
+def test_a_sentence_starting_like_a_heading_is_not_a_related_list() -> None:
+    # "Read more" with a plain line under it and no colon is a wrapped sentence, not a list.
+    text = "The Harbour Wall\n\nIt stands.\n\nRead more\nabout the wall in the town archive\n"
+    article = import_text(text, Path("wall.txt"))
+    assert "related" not in article.meta
+    assert "about the wall in the town archive" in article.body
+
+
 def test_a_heading_without_items_is_kept() -> None:
     text = "The Harbour Wall\n\nIt stands.\n\nRead more\n\nThe tide came in at six, as it does.\n"
     article = import_text(text, Path("wall.txt"))
@@ -306,6 +342,116 @@ def test_boilerplate_in_the_middle_is_never_removed() -> None:
     article = import_text(text, Path("wall.txt"))
     assert middle in article.body
     assert "boilerplate" not in [r.kind for r in article.removals]
+
+
+def test_a_trailing_run_never_swallows_a_paragraph_of_the_article() -> None:
+    # Only the newsletter line at the very end goes; the share line has article text after it,
+    # so it is in the middle and stays, and so does the paragraph after it.
+    text = (
+        "Harbour Plans Unveiled\n\nBy Jo Smith\n\nBody para one.\n\n"
+        "Share this article on Facebook\n\n"
+        "Body para two is a real paragraph about the harbour and the council's plans.\n\n"
+        "Subscribe to our newsletter for the latest news!\n"
+    )
+    article = import_text(text, Path("s.txt"))
+    assert paragraphs(article.body) == [
+        "Body para one.",
+        "Share this article on Facebook",
+        "Body para two is a real paragraph about the harbour and the council's plans.",
+    ]
+    promo = article.removals[-1]
+    assert (promo.kind, promo.start_line, promo.end_line) == ("boilerplate", 11, 11)
+    assert promo.first_words.startswith("Subscribe to our newsletter")
+
+
+NEWS = """\
+Ferry Strike Enters Third Day
+
+By Ana Ruiz | 2024-05-02
+
+Ferry crews walked out again on Thursday, leaving the island without its morning service.
+
+The union said the dispute was about rosters, not pay, and that crews were ready to talk.
+
+Share this article
+
+Talks between the two sides are due to start again next week, a spokesperson said.
+
+Passengers were told to check the timetable before setting out and to expect delays.
+
+Related articles:
+- [Island bus routes change](https://example.org/bus)
+- [Harbour fees rise again](#)
+
+Sign up for our newsletter to get every story first.
+
+[Subscribe](#)
+"""
+
+
+def test_news_article_keeps_every_paragraph_around_a_share_line() -> None:
+    article = import_text(NEWS, Path("ferry.txt"))
+    body = paragraphs(article.body)
+    assert body == [
+        "Ferry crews walked out again on Thursday, leaving the island without its morning"
+        " service.",
+        "The union said the dispute was about rosters, not pay, and that crews were ready to"
+        " talk.",
+        "Share this article",
+        "Talks between the two sides are due to start again next week, a spokesperson said.",
+        "Passengers were told to check the timetable before setting out and to expect delays.",
+    ]
+    assert article.meta["related"] == [
+        {"title": "Island bus routes change", "url": "https://example.org/bus"},
+        "Harbour fees rise again",
+    ]
+    assert [(r.kind, r.start_line, r.end_line) for r in article.removals] == [
+        ("title", 1, 1), ("byline", 3, 3), ("related", 15, 17), ("boilerplate", 19, 21)]
+    # Without the related list, the promo is still cut and the article still kept.
+    plain_news = NEWS.replace(NEWS[NEWS.index("Related"):NEWS.index("Sign up")], "")
+    article = import_text(plain_news, Path("ferry.txt"))
+    assert paragraphs(article.body) == body
+    assert "newsletter" not in article.body and "Subscribe" not in article.body
+
+
+def test_edge_run_bridges_furniture_but_not_prose() -> None:
+    furniture = (
+        "Subscribe to The Harbour Post\n\nWhat's on offer?\n\n- Weekly edition\n- Archive access"
+        "\n\nCancel anytime.\n\n[Subscribe](#)\n"
+    )
+    article = import_text(BODY + "\n" + furniture, Path("wall.txt"))
+    assert paragraphs(article.body) == ["It stands.", "It will stand for years."]
+    # A paragraph of prose between two matched blocks ends the run: it and what is above it stay.
+    prose = "The keeper said the wall would outlast the town, and nobody doubted him."
+    article = import_text(BODY + "\nShare this article\n\n" + prose + "\n\n[Subscribe](#)\n",
+                          Path("wall.txt"))
+    assert paragraphs(article.body) == [
+        "It stands.", "It will stand for years.", "Share this article", prose]
+    # The same at the start of the article.
+    article = import_text(BODY.replace("It stands.", "Share this article\n\n" + prose),
+                          Path("wall.txt"))
+    assert paragraphs(article.body) == [prose, "It will stand for years."]
+
+
+def test_promotion_section_after_the_related_list_goes_whole() -> None:
+    # After the related list the article has ended: a section headed "Subscribe to …" and
+    # ending with a button goes with its own sentences. Without a related list they stay.
+    promo = (
+        "Subscribe to The Harbour Post\n\nEvery week, the best of the coast in your letterbox."
+        "\n\nWe have covered the harbour since the first boat came in.\n\n[Subscribe](#)\n"
+    )
+    related = "Related articles:\n\n[The Night Ferry](#)\n\n[Moths](#)\n\n"
+    article = import_text(BODY + "\n" + related + promo, Path("wall.txt"))
+    assert paragraphs(article.body) == ["It stands.", "It will stand for years."]
+    assert article.removals[-1].kind == "boilerplate"
+    assert article.removals[-1].first_words.startswith("Subscribe to The Harbour Post")
+    article = import_text(BODY + "\n" + promo, Path("wall.txt"))
+    assert "We have covered the harbour" in article.body
+    assert article.body.endswith("since the first boat came in.\n")  # The button alone went.
+    # One inline "Related: [A](#)" line mid-article does not end it.
+    inline = BODY + "\nRelated: [The Night Ferry](#)\n\n" + promo
+    article = import_text(inline, Path("wall.txt"))
+    assert "We have covered the harbour" in article.body
 
 
 def test_long_paragraphs_are_never_default_boilerplate() -> None:

@@ -123,9 +123,14 @@ DEFAULT_BOILERPLATE = tuple(
 )
 # A default pattern only marks a block this short: a long paragraph is never furniture.
 BOILERPLATE_MAX_WORDS = 60
-# Across the trailing edge, up to this many short unmatched blocks (a promo's own sentences,
-# "What's included?") may sit between matched ones and still go with them.
+# At an edge, up to this many unmatched blocks of page furniture in a row ("What's included?",
+# a bullet list of short items, a `[Subscribe](#)` button) may sit between matched ones and go
+# with them. A paragraph of prose never does: it ends the run (see _edge_run).
 BOILERPLATE_BRIDGE = 4
+# Furniture is short: a heading, a list item or a button of at most this many words, and not a
+# sentence of more than FURNITURE_SENTENCE_WORDS words ("Cancel anytime." is furniture).
+FURNITURE_MAX_WORDS = 12
+FURNITURE_SENTENCE_WORDS = 4
 
 _MONTHS = {
     m: i + 1
@@ -470,20 +475,40 @@ def _related_items(block: _Block, style: str | None) -> tuple[list[_Item], str] 
     return None
 
 
-def _related_heading(block: _Block) -> tuple[bool, list[_Item]]:
-    """Is this a related-reading heading? With the items written on the same line, if any."""
-    if block.kind not in ("para", "heading") or "\n" in block.text:
-        return False, []
-    text = re.sub(r"^\s*#{1,6}\s+", "", block.text).strip()
+def _related_heading(block: _Block) -> tuple[bool, list[_Item], str | None]:
+    """Is this a related-reading heading? With the items written on the same line, or on the
+    lines right under it (no blank line between), if any; and the style of those items."""
+    if block.kind not in ("para", "heading"):
+        return False, [], None
+    first, *rest = block.text.split("\n")
+    text = re.sub(r"^\s*#{1,6}\s+", "", first).strip()
     bare = plain(text).rstrip(":").strip()
+    items: list[_Item] = []
     if _RELATED_HEADING.match(bare):
-        return True, []
-    match = _INLINE_RELATED.match(text)
-    if match and _RELATED_HEADING.match(plain(match["head"])):
-        items = _link_items(match["rest"])
-        if items:
-            return True, items
-    return False, []
+        if not rest:
+            return True, [], None
+    else:
+        match = _INLINE_RELATED.match(text)
+        inline = _link_items(match["rest"]) if match else None
+        if not (match and inline and _RELATED_HEADING.match(plain(match["head"]))):
+            return False, [], None
+        items = inline
+        if not rest:
+            return True, items, None
+    # The list straight under the heading: bullets, link lines, or (after "Heading:" or a
+    # "# Heading") plain titles, one a line.
+    explicit = text.endswith(":") or _HEADING.match(first) is not None or bool(items)
+    style: str | None = None
+    lines = [line for line in rest if line.strip()]
+    kind = _kind("\n".join(lines))
+    pieces = ["\n".join(lines)] if kind == "list" else lines
+    for piece in pieces:
+        got = _related_items(_Block(piece, block.start, block.end, _kind(piece)), style)
+        if got is None or (got[1] == "plain" and not explicit):
+            return False, [], None
+        items.extend(got[0])
+        style = got[1]
+    return True, items, style
 
 
 def _related_url(url: str) -> str:
@@ -626,11 +651,13 @@ def _take_related(blocks: list[_Block], boiler) -> list[_Item]:  # type: ignore[
     k = 0
     while k < len(blocks):
         block = blocks[k]
-        is_heading, inline = _related_heading(block) if block.state == "body" else (False, [])
+        is_heading, inline, style = (
+            _related_heading(block) if block.state == "body" else (False, [], None)
+        )
         if not is_heading:
             k += 1
             continue
-        items, style, j = list(inline), None, k + 1
+        items, j = list(inline), k + 1
         while j < len(blocks) and blocks[j].state == "body" and not boiler(blocks[j]):
             gap = blocks[j].start - blocks[j - 1].end - 1
             got = _related_items(blocks[j], style)
@@ -697,29 +724,94 @@ def _take_page_breaks(
 
 
 def _edge_boilerplate(blocks: list[_Block], boiler) -> None:  # type: ignore[no-untyped-def]
-    """Remove furniture at the body's start (a contiguous run) and its end (a run that may bridge
-    a few short unmatched blocks). Never anything between two paragraphs of the article."""
+    """Remove furniture at the body's start and at its end, never anything between two
+    paragraphs of the article: a run at an edge holds blocks that match a boilerplate pattern
+    and the short furniture between them, and the first paragraph of prose ends it."""
     body = [b for b in blocks if b.state == "body"]
-    for block in body:
-        if not boiler(block):
-            break
+    lead = _edge_run(body, boiler)
+    for block in body[:lead]:
         block.state = "boilerplate"
-    body = [b for b in body if b.state == "body"]
-    cut = len(body)
-    pending = 0
-    for k in range(len(body) - 1, -1, -1):
-        if boiler(body[k]):
-            cut, pending = k, 0
-        elif (
-            cut < len(body)  # Only between matched blocks: the last block must match itself.
-            and body[k].words <= BOILERPLATE_MAX_WORDS
-            and pending < BOILERPLATE_BRIDGE
-        ):
+    body = body[lead:]
+    tail = _edge_run(body[::-1], boiler)
+    if tail:
+        tail = max(tail, _promo_section(blocks, body, boiler))
+    for block in body[len(body) - tail:]:
+        block.state = "boilerplate"
+
+
+def _edge_run(blocks: list[_Block], boiler) -> int:  # type: ignore[no-untyped-def]
+    """How many of `blocks`, from the first, are edge boilerplate: the first must match a
+    pattern, and so must the last taken; up to BOILERPLATE_BRIDGE blocks of furniture in a row
+    may sit between matched ones. Anything else (a paragraph of prose) ends the run."""
+    count = pending = 0
+    for k, block in enumerate(blocks):
+        if boiler(block):
+            count, pending = k + 1, 0
+        elif count and pending < BOILERPLATE_BRIDGE and _furniture(block):
             pending += 1
         else:
             break
-    for block in body[cut:]:
-        block.state = "boilerplate"
+    return count
+
+
+def _promo_section(blocks: list[_Block], body: list[_Block], boiler) -> int:  # type: ignore[no-untyped-def]
+    """A publication's promotion after the article has visibly ended: a section straight after
+    the related-reading list, to the end of the file, headed by a heading-like line that
+    matches a pattern ("Subscribe to …") and ending with a matched block. Its own short
+    paragraphs ("Discover …") go with it. Returns how many trailing body blocks it holds
+    (0 when there is no such section: then only the matched run at the very end is removed)."""
+    last_related = max((k for k, b in enumerate(blocks) if b.state == "related"), default=-1)
+    if last_related < 0 or last_related + 1 >= len(blocks):
+        return 0
+    first_related = last_related
+    while first_related > 0 and blocks[first_related - 1].state == "related":
+        first_related -= 1
+    if first_related == last_related and "\n" not in blocks[last_related].text:
+        return 0  # One "Related: [A](#)" line can sit mid-article: it does not end it.
+    head = blocks[last_related + 1]
+    if head.state != "body" or head not in body or not boiler(head) or not _furniture(head):
+        return 0
+    section = body[body.index(head):]
+    if len(section) != len(blocks) - last_related - 1 or not boiler(section[-1]):
+        return 0  # Something other than body blocks (a byline, a caption) is in between.
+    pending = 0
+    for block in section:
+        if boiler(block):
+            pending = 0
+            continue
+        pending += 1
+        if (
+            pending > BOILERPLATE_BRIDGE
+            or block.words > BOILERPLATE_MAX_WORDS
+            or block.kind not in ("para", "heading", "list")
+        ):
+            return 0
+    return len(section)
+
+
+def _furniture(block: _Block) -> bool:
+    """Page furniture that is not itself a pattern's match but goes with one: a short heading
+    ("What's Included?"), a list of short items, a line of links or a button ("[Subscribe](#)").
+    A sentence of more than a few words is prose, not furniture."""
+    lines = block.text.split("\n")
+    if block.kind == "heading":
+        return _short_line(block.plain)
+    if block.kind == "list":
+        items = [_LIST_ITEM.match(line) for line in lines]
+        return all(
+            m is not None and (_link_items(m["text"]) is not None or _short_line(plain(m["text"])))
+            for m in items
+        )
+    if block.kind != "para" or len(lines) > 1:
+        return False
+    return _link_items(block.text) is not None or _short_line(block.plain)
+
+
+def _short_line(text: str) -> bool:
+    words = len(text.split())
+    if not 0 < words <= FURNITURE_MAX_WORDS:
+        return False
+    return words <= FURNITURE_SENTENCE_WORDS or not _ends_sentence(text)
 
 
 def _body(blocks: list[_Block]) -> tuple[str, list[Join]]:
