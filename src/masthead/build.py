@@ -120,6 +120,7 @@ def build(
         timings,
         pdf_mode=pdf_mode,
         pdf_jobs=pdf_jobs,
+        use_cache=use_cache,
     )
 
 
@@ -136,6 +137,7 @@ def _build(
     timings: dict[str, float],
     pdf_mode: str = "auto",
     pdf_jobs: int | None = None,
+    use_cache: bool = True,
 ) -> BuildResult:
     clock = time.perf_counter()
 
@@ -149,19 +151,22 @@ def _build(
     # reads the articles, then renders the cover while this one lays out the PDF.
     wants_epub = "epub" in formats or "kepub" in formats
     helper = _CoverHelper() if wants_epub and pdf_jobs != 1 else None
+    # Likewise the processes that lay out a fast PDF's pieces (fastpdf.py) start now.
+    workers = _early_workers(path, formats, pdf_variant, pdf_mode, pdf_jobs)
     try:
         return _build_issue(
             path, found, out_dir, formats, title, page_size, pdf_variant, strict, progress,
-            timings, pdf_mode, pdf_jobs, helper, lap,
+            timings, pdf_mode, pdf_jobs, helper, lap, workers, use_cache,
         )  # fmt: skip
     finally:
-        if helper is not None:
-            helper.close()
+        for pool in (helper, workers):
+            if pool is not None:
+                pool.close()
 
 
 def _build_issue(  # type: ignore[no-untyped-def]
     path, found, out_dir, formats, title, page_size, pdf_variant, strict, progress, timings,
-    pdf_mode, pdf_jobs, helper, lap,
+    pdf_mode, pdf_jobs, helper, lap, workers, use_cache,
 ) -> BuildResult:  # fmt: skip
     from masthead.cover import cover_html, cover_jpeg
     from masthead.epub import package_epub
@@ -202,6 +207,8 @@ def _build_issue(  # type: ignore[no-untyped-def]
                     variant=variant,
                     jobs=pdf_jobs or _cores(),
                     cache_dir=state / fastpdf.CACHE_DIR / issue.output_stem,
+                    workers=workers,
+                    reuse=use_cache,  # --no-cache: every piece laid out again.
                 )
             except fastpdf.NotApplicable as exc:
                 if pdf_mode == "fast":
@@ -311,6 +318,30 @@ def _cores() -> int:
     from masthead.batch import cores
 
     return cores()
+
+
+def _early_workers(path, formats, pdf_variant, pdf_mode, pdf_jobs):  # type: ignore[no-untyped-def]
+    """Worker processes for a fast PDF, started before the issue is read, when one is likely."""
+    untagged = (pdf_variant or "").strip().lower() == "none"
+    jobs = pdf_jobs or _cores()
+    if "pdf" not in formats or pdf_mode == "single" or not untagged or jobs < 2:
+        return None
+    if pdf_mode == "auto" and _article_files(Path(path)) < FAST_MIN_ARTICLES:
+        return None
+    from masthead.fastpdf import Workers
+
+    return Workers(jobs)
+
+
+def _article_files(folder: Path) -> int:
+    """About how many articles a folder holds, without reading them."""
+    if not folder.is_dir():
+        return 0
+    return sum(
+        1
+        for p in folder.rglob("*")
+        if p.suffix.lower() in (".md", ".markdown") and not p.name.startswith(".")
+    )
 
 
 def _use_fast_pdf(mode: str, variant: str, issue: Issue, state: Path) -> bool:

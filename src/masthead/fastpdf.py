@@ -500,11 +500,9 @@ class Workers:
         self.jobs = max(1, jobs)
         self.pool: Executor | None = None
         if self.jobs > 1:
-            # "fork": the workers start with WeasyPrint already imported, and a caller's script
-            # is not run again in them (as "spawn" and "forkserver" do without a main guard).
-            # They only lay out and return bytes; they set up their own fonts.
-            import weasyprint  # noqa: F401
-
+            # "fork": a caller's script is not run again in the workers (as "spawn" and
+            # "forkserver" do without a main guard). Each imports WeasyPrint and sets up its
+            # fonts as it starts, while this process goes on reading the issue.
             context = multiprocessing.get_context("fork")
             self.pool = ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_warm)
             for _ in range(self.jobs):
@@ -544,14 +542,18 @@ def build_fast(
     jobs: int = 2,
     cache_dir: Path | None = None,
     workers: Workers | None = None,
+    reuse: bool = True,
 ) -> FastOutput:
-    """Lay out the issue's rendered HTML in pieces and join them; raises NotApplicable."""
+    """Lay out the issue's rendered HTML in pieces and join them; raises NotApplicable.
+
+    Pieces are read from `cache_dir` when `reuse` (and written there in any case).
+    """
     if variant != "none":
         raise NotApplicable("tagged PDFs are laid out in one pass")
     chunks = split(html)
     pool = _LazyWorkers(jobs, workers)
     try:
-        return _build_fast(issue, html, chunks, variant, cache_dir, pool)
+        return _build_fast(issue, html, chunks, variant, cache_dir, pool, reuse)
     finally:
         pool.close()
 
@@ -583,6 +585,7 @@ def _build_fast(
     variant: str,
     cache_dir: Path | None,
     workers: _LazyWorkers,
+    reuse: bool = True,
 ) -> FastOutput:
     asset_hashes = _asset_hashes(issue)
     laid: dict[str, Laid] = {}  # By chunk key.
@@ -597,7 +600,7 @@ def _build_fast(
         for chunk, key in zip(chunks, keys, strict=True):
             if key in laid or key in todo:
                 continue
-            cached = _read_cache(cache_dir, key)
+            cached = _read_cache(cache_dir, key) if reuse else None
             if cached is not None:
                 laid[key] = cached
             else:
@@ -612,7 +615,7 @@ def _build_fast(
             import weasyprint  # noqa: F401
         if futures and overlay_html:
             # Most likely the re-laid chunks keep their page counts: lay out the overlay now.
-            _overlay_cached(overlay_html, overlays, cache_dir, cache_files)
+            _overlay_cached(overlay_html, overlays, cache_dir, cache_files, reuse)
         for key, future in futures.items():
             result = future.result()
             font_files.update(result.font_files)
@@ -633,7 +636,7 @@ def _build_fast(
         keys = [_chunk_key(c, asset_hashes, variant) for c in chunks]
     else:
         raise NotApplicable("page numbers did not settle")
-    overlay = _overlay_cached(overlay_html, overlays, cache_dir, cache_files)
+    overlay = _overlay_cached(overlay_html, overlays, cache_dir, cache_files, reuse)
     fonts = _font_files(current, font_files, cache_dir, cache_files)
     data, pages, page_map = join(current, numbers, overlay, fonts)
     warnings = [BuildWarning(f"PDF: {m}", issue.source) for c in current for m in c.warnings]
@@ -1035,14 +1038,18 @@ def _overlay_key(text: str) -> str:
 
 
 def _overlay_cached(
-    text: str, memo: dict[str, bytes], cache_dir: Path | None, cache_files: dict[Path, bytes]
+    text: str,
+    memo: dict[str, bytes],
+    cache_dir: Path | None,
+    cache_files: dict[Path, bytes],
+    reuse: bool = True,
 ) -> bytes:
     key = _overlay_key(text)
     if key in memo:
         return memo[key]
     file = cache_dir / f"overlay-{key}.pdf" if cache_dir is not None else None
     try:
-        data = file.read_bytes() if file is not None else None
+        data = file.read_bytes() if file is not None and reuse else None
     except OSError:
         data = None
     if data is None:
