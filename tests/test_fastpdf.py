@@ -108,3 +108,15 @@ def test_not_applicable_where_pieces_would_differ() -> None:
         fastpdf.build_fast(issue, html, variant="pdf/ua-1", jobs=1)
     names = [chunk.name for chunk in fastpdf.split(html)]
     assert names == ["front", *(a.id for a in issue.articles)]
+
+
+def test_one_pass_given_known_page_numbers_is_the_same_pdf(pair) -> None:  # type: ignore[no-untyped-def]
+    """An earlier build's page numbers spare the second layout and change nothing."""
+    issue, single, _, _ = pair
+    numbers = dict(single.numbers)
+    assert numbers and all(isinstance(page, int) for page in numbers.values())
+    again = package_pdf(issue, _rendered(issue), "none", known=numbers)
+    assert again.data == single.data
+    # Wrong numbers are found out and corrected.
+    wrong = package_pdf(issue, _rendered(issue), "none", known=dict.fromkeys(numbers, 99))
+    assert wrong.data == single.data

@@ -190,6 +190,8 @@ def _build_issue(  # type: ignore[no-untyped-def]
     rendered_pdf = render_pdf(issue, size, theme)
     layout_key = hashlib.sha256(rendered_pdf.html.encode()).hexdigest()
     page_map_file = state / f"{issue.output_stem}.pages.json"
+    # Page numbers of link targets, given to the next layout (pdf.lay_out).
+    numbers_file = state / f"{issue.output_stem}.numbers.json"
     page_map: tuple[PageStart, ...] = ()
     cache_files: dict[Path, bytes] = {}  # Written with the outputs, only if the build succeeds.
     lap("render")
@@ -218,7 +220,9 @@ def _build_issue(  # type: ignore[no-untyped-def]
                 cache_files.update(fast.cache_files)
                 keep_chunks = fast.keep
         if pdf is None:
-            pdf = package_pdf(issue, rendered_pdf, variant)
+            # Used even with --no-cache: they only spare second layouts, and are checked.
+            known = _read_numbers(numbers_file, size)
+            pdf = package_pdf(issue, rendered_pdf, variant, known)
         warnings.extend(pdf.warnings)
         outputs[f"{issue.output_stem}.pdf"] = pdf.data
         pages = pdf.pages
@@ -269,6 +273,8 @@ def _build_issue(  # type: ignore[no-untyped-def]
             {"layout": layout_key, "pages": [[p.page, p.anchor] for p in page_map]}
         )
         files[page_map_file] = pages_json.encode()
+        numbers_json = {"page_size": size, "numbers": dict(pdf.numbers)}  # type: ignore[union-attr]
+        files[numbers_file] = json.dumps(numbers_json, sort_keys=True).encode()
     result = BuildResult(
         outputs=tuple(sorted(out_dir / name for name in outputs)),
         warnings=tuple(warnings),
@@ -381,6 +387,20 @@ def _validate(outputs: dict[str, bytes]) -> list[BuildWarning]:
             for finding in [*run_epubcheck(file), *(run_ace(file) or [])]:
                 found.append(BuildWarning(str(finding), Path(name)))
     return found
+
+
+def _read_numbers(file: Path, page_size: str) -> dict[str, int] | None:
+    """Page numbers of link targets from the last PDF build of this issue and page size."""
+    try:
+        data = json.loads(file.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("page_size") != page_size:
+        return None
+    numbers = data.get("numbers")
+    if not isinstance(numbers, dict):
+        return None
+    return {str(k): int(v) for k, v in numbers.items() if isinstance(v, int)}
 
 
 def _read_page_map(file: Path, layout_key: str) -> tuple[PageStart, ...]:

@@ -67,7 +67,7 @@ class Chunk:
     name: str  # "front", or the article's id.
     html: str  # Without its stylesheet: that is `css`, parsed once per worker.
     css: str
-    outside: tuple[str, ...]  # Anchors it refers to that are in other chunks.
+    outside: tuple[str, ...]  # Anchors its links point to: the join numbers them.
     numbers: tuple[tuple[str, int], ...] = ()  # Those printed as real numbers, by anchor.
     # Figure spaces in a placeholder: room for three digits in proportional figures, which can
     # be half as wide again as a figure space.
@@ -133,13 +133,14 @@ class FastOutput:
     cache_files: dict[Path, bytes]  # New chunk layouts, written with the outputs.
     keep: frozenset[Path]  # Every cache file this build used (the others can go).
     laid_out: int  # Chunks laid out (not from the cache), for timings and tests.
+    numbers: tuple[tuple[str, int], ...] = ()  # As PdfOutput.numbers.
 
     def output(self, issue: Issue):  # type: ignore[no-untyped-def]
         """As pdf.package_pdf returns it, with its warning for a PDF over the email limit."""
         from masthead.pdf import PdfOutput, size_warnings
 
         warnings = list(dict.fromkeys(self.warnings)) + size_warnings(issue, self.data)
-        return PdfOutput(self.data, self.pages, tuple(warnings), self.page_map)
+        return PdfOutput(self.data, self.pages, tuple(warnings), self.page_map, self.numbers)
 
 
 # --- splitting ---
@@ -175,7 +176,6 @@ def split(html: str, digits: int = 5) -> list[Chunk]:
             el.getparent().remove(el)
     chunks: list[Chunk] = []
     for name, elements in runs:
-        ids = {e.get("id") for el in elements for e in el.iter() if e.get("id")}
         refs = {
             a.get("href")[1:]
             for el in elements
@@ -187,7 +187,9 @@ def split(html: str, digits: int = 5) -> list[Chunk]:
         new_body = etree.SubElement(page, "body", dict(body.attrib))
         new_body.extend(_copy(el) for el in elements)
         text = lxml_html.tostring(page, doctype="<!DOCTYPE html>", encoding="unicode")
-        chunks.append(Chunk(name, text, css, tuple(sorted(refs - ids)), digits=digits))
+        # Every page reference is numbered by the join, even to an anchor of the same chunk:
+        # WeasyPrint would count that chunk's pages from 1.
+        chunks.append(Chunk(name, text, css, tuple(sorted(refs)), digits=digits))
     return chunks
 
 
@@ -200,12 +202,25 @@ def _copy(element):  # type: ignore[no-untyped-def]
 
 @contextmanager
 def _outside_targets(chunk: Chunk) -> Iterator[None]:
-    """Make `target-counter()` to another chunk's anchor print a number or a placeholder."""
+    """Page references to another chunk's anchors print a number or a placeholder."""
+    with known_targets(dict(chunk.numbers), chunk.outside, chunk.digits):
+        yield
+
+
+@contextmanager
+def known_targets(
+    numbers: dict[str, int], unknown: Sequence[str] = (), digits: int = 5
+) -> Iterator[None]:
+    """Make `target-counter()` to these anchors print these page numbers at once.
+
+    WeasyPrint is given each number as a plain counter value of its target, so it neither waits
+    for the target's page nor lays out any page again for it. Anchors in `unknown` print
+    `digits` figure spaces instead (see Placeholder).
+    """
     from weasyprint.css import counters, targets
     from weasyprint.urls import get_url_tuple
 
-    numbers = dict(chunk.numbers)
-    outside = set(chunk.outside)
+    names = set(numbers) | set(unknown)
     lookup, render_value = targets.TargetCollector.lookup_target, counters.CounterStyle.render_value
 
     def patched_lookup(self, anchor_token, source_box, css_token, parse_again):  # type: ignore[no-untyped-def]
@@ -218,9 +233,7 @@ def _outside_targets(chunk: Chunk) -> Iterator[None]:
             else:
                 token = ("string", value)
         name = targets.anchor_name_from_token(token)
-        if name in outside:
-            # The number as a plain counter value of the target: WeasyPrint then does not wait
-            # for the target's page, and lays out no page twice for it.
+        if name in names:
             item = targets.TargetLookupItem("up-to-date")
             value = numbers.get(name, SENTINEL)
             item.target_box = SimpleNamespace(cached_counter_values={"page": [value]})
@@ -229,7 +242,7 @@ def _outside_targets(chunk: Chunk) -> Iterator[None]:
 
     def patched_render(self, counter_value, *args, **kwargs):  # type: ignore[no-untyped-def]
         if counter_value == SENTINEL:
-            return FIGURE_SPACE * chunk.digits
+            return FIGURE_SPACE * digits
         return render_value(self, counter_value, *args, **kwargs)
 
     targets.TargetCollector.lookup_target = patched_lookup
@@ -418,7 +431,7 @@ def lay_out(chunk: Chunk, assets: tuple[Asset, ...], variant: str) -> Laid:
     with pdf._weasyprint_warnings() as log, _outside_targets(chunk):
         # As the one-pass layout: finished, and lost footnotes set as endnotes instead.
         _, document = pdf.lay_out(
-            chunk.html, fetcher, font_config=_font_config(), stylesheets=sheets
+            chunk.html, fetcher, numbering=False, font_config=_font_config(), stylesheets=sheets
         )
         laid = Laid(b"", [], [], [], [], [], [], name=chunk.name)
         for number, page in enumerate(document.pages):
@@ -630,7 +643,9 @@ def _build_fast(
         if not again:
             break
         chunks = [
-            replace(c, numbers=tuple((a, numbers[a]) for a in c.outside)) if c.name in again else c
+            replace(c, numbers=tuple((a, numbers[a]) for a in c.outside if a in numbers))
+            if c.name in again
+            else c
             for c in chunks
         ]
         keys = [_chunk_key(c, asset_hashes, variant) for c in chunks]
@@ -646,8 +661,12 @@ def _build_fast(
         keep = {cache_dir / f"{key}.pickle" for key in laid}
         keep |= {cache_dir / f"font-{digest}.bin" for digest in fonts}
         keep |= {cache_dir / f"overlay-{_overlay_key(overlay_html)}.pdf"}
+    from masthead.pdf import link_targets
+
+    targets = link_targets(html)
+    known = tuple(sorted((name, page) for name, page in numbers.items() if name in targets))
     return FastOutput(
-        data, pages, tuple(warnings), page_map, cache_files, frozenset(keep), laid_out
+        data, pages, tuple(warnings), page_map, cache_files, frozenset(keep), laid_out, known
     )
 
 

@@ -54,6 +54,9 @@ class PdfOutput:
     pages: int
     warnings: tuple[BuildWarning, ...]
     page_map: tuple[PageStart, ...] = ()
+    # The page of every anchor an internal link points to, like (("night-ferry", 9), …): kept
+    # by the build so that the next layout of the issue can be given them (see lay_out).
+    numbers: tuple[tuple[str, int], ...] = ()
 
 
 def page_map(document) -> tuple[PageStart, ...]:  # type: ignore[no-untyped-def]
@@ -117,19 +120,48 @@ def asset_fetcher(issue: Issue):  # type: ignore[no-untyped-def]
 def lay_out(
     source_html: str,
     fetcher,  # type: ignore[no-untyped-def]
+    known: dict[str, int] | None = None,
+    numbering: bool = True,
     **options,  # type: ignore[no-untyped-def]
 ):  # type: ignore[no-untyped-def]
     """Finish the rendered HTML and lay it out: (finished HTML, WeasyPrint document).
 
     Shared by the one-pass layout here and the pieces of fastpdf.py. `options` go to
     `HTML.render` (font_config, stylesheets).
+
+    Page references (`target-counter()`, "p. 14") are given their numbers instead of letting
+    WeasyPrint wait for each target and lay the page out again when it gets there: that second
+    layout is 40% of WeasyPrint's layout time on a 50-article issue, and loses footnotes. The
+    numbers are `known` ones (from an earlier build of the issue) or those a first layout
+    found, with placeholders where they were not known; the issue is laid out again until the
+    numbers printed are those of the pages the targets are on (one layout when they were
+    known; usually two when not), and at worst as WeasyPrint does it on its own.
+    `numbering=False` leaves page references alone (fastpdf.py numbers them itself).
     """
     from weasyprint import HTML
 
-    def render(html: str):  # type: ignore[no-untyped-def]
+    def plain(html: str):  # type: ignore[no-untyped-def]
         return HTML(string=html, base_url=ASSET_BASE, url_fetcher=fetcher).render(
             optimize_images=True, jpeg_quality=JPEG_QUALITY, dpi=IMAGE_DPI, **options
         )
+
+    def render(html: str):  # type: ignore[no-untyped-def]
+        from masthead.fastpdf import known_targets
+
+        targets = link_targets(html) & set(_ID.findall(html))
+        if not numbering or not targets:
+            return plain(html)
+        numbers = {name: page for name, page in (known or {}).items() if name in targets}
+        unknown = targets - set(numbers)
+        for _ in range(4):
+            with known_targets(numbers, sorted(unknown)):
+                document = plain(html)
+            found = anchor_pages(document, targets)
+            if not unknown and found == numbers:
+                return document
+            # A target on no page (not displayed) is left to WeasyPrint, as without numbers.
+            numbers, unknown = found, set()
+        return plain(html)
 
     html = finish_html(source_html)
     document = render(html)
@@ -140,6 +172,26 @@ def lay_out(
         html = finish_html(source_html, endnotes={note.split("--")[0] for note in lost})
         document = render(html)
     return html, document
+
+
+def anchor_pages(document, names) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """The page number (1-based) of each of these anchors in a laid-out document."""
+    wanted = set(names)
+    found: dict[str, int] = {}
+    for number, page in enumerate(document.pages, start=1):
+        for name in page.anchors:
+            if name in wanted and name not in found:
+                found[name] = number
+    return found
+
+
+def link_targets(html: str) -> set[str]:
+    """The anchors that internal links of the HTML point to."""
+    return set(_INTERNAL_HREF.findall(html))
+
+
+_INTERNAL_HREF = re.compile(r'href="#([^"]+)"')
+_ID = re.compile(r' id="([^"]+)"')
 
 
 def write_options(issue: Issue, variant: str) -> dict[str, object]:
@@ -167,18 +219,29 @@ def size_warnings(issue: Issue, data: bytes) -> list[BuildWarning]:
 
 
 def package_pdf(
-    issue: Issue, rendered: RenderedPdf, variant: str = DEFAULT_PDF_VARIANT
+    issue: Issue,
+    rendered: RenderedPdf,
+    variant: str = DEFAULT_PDF_VARIANT,
+    known: dict[str, int] | None = None,
 ) -> PdfOutput:
-    """Lay out the issue and write the PDF: tagged PDF/UA-1 unless another variant is asked for."""
+    """Lay out the issue and write the PDF: tagged PDF/UA-1 unless another variant is asked for.
+
+    `known`: page numbers of link targets from an earlier build (see lay_out).
+    """
     variant = pdf_variant(variant)
     with _weasyprint_warnings() as log:
-        _, document = lay_out(rendered.html, asset_fetcher(issue))
+        _, document = lay_out(rendered.html, asset_fetcher(issue), known)
         data = document.write_pdf(**write_options(issue, variant))
+    numbers = anchor_pages(document, link_targets(rendered.html))
     # Once each: a second layout repeats the first one's complaints.
     warnings = [BuildWarning(f"PDF: {m}", issue.source) for m in dict.fromkeys(log.messages)]
     warnings += size_warnings(issue, data)
     return PdfOutput(
-        data=data, pages=len(document.pages), warnings=tuple(warnings), page_map=page_map(document)
+        data=data,
+        pages=len(document.pages),
+        warnings=tuple(warnings),
+        page_map=page_map(document),
+        numbers=tuple(sorted(numbers.items())),
     )
 
 
