@@ -129,14 +129,15 @@ def lay_out(
     Shared by the one-pass layout here and the pieces of fastpdf.py. `options` go to
     `HTML.render` (font_config, stylesheets).
 
-    Page references (`target-counter()`, "p. 14") are given their numbers instead of letting
-    WeasyPrint wait for each target and lay the page out again when it gets there: that second
-    layout is 40% of WeasyPrint's layout time on a 50-article issue, and loses footnotes. The
-    numbers are `known` ones (from an earlier build of the issue) or those a first layout
-    found, with placeholders where they were not known; the issue is laid out again until the
-    numbers printed are those of the pages the targets are on (one layout when they were
-    known; usually two when not), and at worst as WeasyPrint does it on its own.
-    `numbering=False` leaves page references alone (fastpdf.py numbers them itself).
+    Page references (`target-counter()`, "p. 14"): WeasyPrint waits for each target and lays
+    the page holding the reference out again when it gets there. With a reference in every
+    article that is 40% of the layout time of a 50-article issue, and those second layouts can
+    lose footnotes. So when the page numbers are `known` (from the last build of the issue),
+    they are given to WeasyPrint up front and no page is laid out twice; and when a first,
+    unaided layout lost footnotes, it is done again that way with the numbers it found. The
+    numbers are checked against where the targets land, and laid out again until they agree
+    (at worst WeasyPrint is left to do it alone). `numbering=False` leaves page references
+    alone (fastpdf.py numbers them itself).
     """
     from weasyprint import HTML
 
@@ -145,32 +146,35 @@ def lay_out(
             optimize_images=True, jpeg_quality=JPEG_QUALITY, dpi=IMAGE_DPI, **options
         )
 
-    def render(html: str):  # type: ignore[no-untyped-def]
+    def numbered(html: str, numbers: dict[str, int]):  # type: ignore[no-untyped-def]
         from masthead.fastpdf import known_targets
 
         targets = link_targets(html) & set(_ID.findall(html))
-        if not numbering or not targets:
+        numbers = {name: page for name, page in numbers.items() if name in targets}
+        if not numbering or not numbers:
             return plain(html)
-        numbers = {name: page for name, page in (known or {}).items() if name in targets}
-        unknown = targets - set(numbers)
-        for _ in range(4):
-            with known_targets(numbers, sorted(unknown)):
+        for _ in range(3):
+            with known_targets(numbers):
                 document = plain(html)
-            found = anchor_pages(document, targets)
-            if not unknown and found == numbers:
+            found = anchor_pages(document, numbers)
+            if found == numbers:
                 return document
-            # A target on no page (not displayed) is left to WeasyPrint, as without numbers.
-            numbers, unknown = found, set()
+            numbers = found
         return plain(html)
 
     html = finish_html(source_html)
-    document = render(html)
+    document = numbered(html, known) if known else plain(html)
     lost = lost_footnotes(html, document)
+    if lost and numbering:
+        # Lost in a second layout of their page: laid out once, with the numbers now known.
+        document = numbered(html, anchor_pages(document, link_targets(html)))
+        lost = lost_footnotes(html, document)
     if lost:
         # WeasyPrint 70 can drop a footnote whose paragraph is pushed to the next page to
         # keep its widows and orphans. Never lose words: those articles get endnotes.
+        found = anchor_pages(document, link_targets(html))
         html = finish_html(source_html, endnotes={note.split("--")[0] for note in lost})
-        document = render(html)
+        document = numbered(html, found)
     return html, document
 
 
