@@ -97,6 +97,4 @@ def build_many(
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(min(jobs, len(issues)), mp_context=context) as pool:
             outcomes = list(pool.map(_build_one, issues, [options] * len(issues)))
-    return [
-        value if kind == "ok" else _rebuild_error(kind, value) for kind, value in outcomes
-    ]
+    return [value if kind == "ok" else _rebuild_error(kind, value) for kind, value in outcomes]

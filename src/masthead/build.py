@@ -150,7 +150,7 @@ def _build(
     # The EPUB's cover image is rendered by WeasyPrint: a helper process loads it while this one
     # reads the articles, then renders the cover while this one lays out the PDF.
     wants_epub = "epub" in formats or "kepub" in formats
-    helper = _CoverHelper() if wants_epub and pdf_jobs != 1 else None
+    helper = _CoverHelper() if wants_epub and pdf_jobs != 1 and _can_fork() else None
     # Likewise the processes that lay out a fast PDF's pieces (fastpdf.py) start now.
     workers = _early_workers(path, formats, pdf_variant, pdf_mode, pdf_jobs)
     try:
@@ -309,6 +309,12 @@ class _CoverHelper:
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def _load_cover_stack() -> None:

@@ -512,7 +512,7 @@ class Workers:
     def __init__(self, jobs: int) -> None:
         self.jobs = max(1, jobs)
         self.pool: Executor | None = None
-        if self.jobs > 1:
+        if self.jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
             # "fork": a caller's script is not run again in the workers (as "spawn" and
             # "forkserver" do without a main guard). Each imports WeasyPrint and sets up its
             # fonts as it starts, while this process goes on reading the issue.
