@@ -11,19 +11,20 @@ from typing import Any
 
 from masthead.errors import InputError
 
-PUBLICATION_KEYS = {
-    "name",
-    "tagline",
-    "language",
-    "publisher",
-    "url",
-    "issn",
-    "rights",
-    "description",
-    "page_size",
-    "email_limit_mb",
-    "article_break",
-    "drop_caps",
+# Publication keys and the type of each value (checked in `publication_table`).
+PUBLICATION_KEYS: dict[str, type | tuple[type, ...]] = {
+    "name": str,
+    "tagline": str,
+    "language": str,
+    "publisher": str,
+    "url": str,
+    "issn": str,
+    "rights": str,
+    "description": str,
+    "page_size": str,
+    "email_limit_mb": (int, float),
+    "article_break": str,
+    "drop_caps": bool,
 }
 # How the PDF edition starts articles: each on a new page, each section on a new page, run on.
 ARTICLE_BREAKS = ("page", "section", "none")
@@ -105,10 +106,22 @@ def check_keys(table: dict[str, Any], allowed: set[str], path: Path, text: str, 
             raise InputError(f"unknown key `{key}` in {where}", path, key_line(text, key), hint)
 
 
+_KIND_NAMES = {
+    str: "text",
+    int: "a whole number",
+    float: "a number",
+    bool: "true or false",
+    list: "a list",
+    dict: "a table",
+}
+
+
 def expect(value: Any, kind: type | tuple[type, ...], key: str, path: Path, text: str) -> Any:
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        raise InputError(f"`{key}` must be a {names}", path, key_line(text, key))
+    """`value` of the expected type, else an error naming the key, its line and the type."""
+    kinds = (kind,) if isinstance(kind, type) else kind
+    if not isinstance(value, kinds) or (bool not in kinds and isinstance(value, bool)):
+        names = " or ".join(dict.fromkeys(_KIND_NAMES.get(k, k.__name__) for k in kinds))
+        raise InputError(f"`{key}` must be {names}", path, key_line(text, key))
     return value
 
 
@@ -130,38 +143,22 @@ def parse_date(value: Any, key: str, path: Path, line: int | None) -> dt.date:
 
 def publication_table(table: dict[str, Any], path: Path, text: str, where: str) -> dict[str, Any]:
     """Validate a publication table; returns the plain keys plus extension tables."""
-    allowed = PUBLICATION_KEYS | set(PUBLICATION_TABLES)
+    allowed = set(PUBLICATION_KEYS) | set(PUBLICATION_TABLES)
     check_keys(table, allowed, path, text, where)
     for name, keys in PUBLICATION_TABLES.items():
         if name in table:
             sub = expect(table[name], dict, name, path, text)
             check_keys(sub, keys, path, text, f"[{name}]")
-    for key in (
-        "name",
-        "tagline",
-        "language",
-        "publisher",
-        "url",
-        "issn",
-        "rights",
-        "description",
-        "page_size",
-    ):
+    for key, kind in PUBLICATION_KEYS.items():
         if key in table:
-            expect(table[key], str, key, path, text)
-    if "email_limit_mb" in table:
-        expect(table["email_limit_mb"], (int, float), "email_limit_mb", path, text)
-    if "article_break" in table:
-        value = expect(table["article_break"], str, "article_break", path, text)
-        if value not in ARTICLE_BREAKS:
-            raise InputError(
-                f"`article_break` is {value!r}",
-                path,
-                key_line(text, "article_break"),
-                f"use one of: {', '.join(ARTICLE_BREAKS)}",
-            )
-    if "drop_caps" in table:
-        expect(table["drop_caps"], bool, "drop_caps", path, text)
+            expect(table[key], kind, key, path, text)
+    if table.get("article_break", ARTICLE_BREAKS[0]) not in ARTICLE_BREAKS:
+        raise InputError(
+            f"`article_break` is {table['article_break']!r}",
+            path,
+            key_line(text, "article_break"),
+            f"use one of: {', '.join(ARTICLE_BREAKS)}",
+        )
     if isinstance(table.get("import"), dict):
         _check_import(table["import"], path, text)
     return dict(table)
