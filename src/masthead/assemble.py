@@ -92,8 +92,6 @@ def link_related(articles: list[Article]) -> list[Article]:
     for a in articles:
         by_key.setdefault(f"t:{title_key(a.title)}", a.id)
         by_key.setdefault(f"s:{a.id}", a.id)
-        if slug := a.extra.get("slug"):
-            by_key.setdefault(f"s:{slugify(str(slug))}", a.id)
         if key := _url_key(a.url):
             by_key.setdefault(f"u:{key}", a.id)
     linked = []

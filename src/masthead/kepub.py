@@ -125,4 +125,4 @@ def _kepubify(doc: Document) -> Document:
     body.append(columns)
     _wrap(inner, _Counter())
     content = etree.tostring(tree, encoding="utf-8", xml_declaration=True).decode("utf-8")
-    return Document(doc.file_name, doc.title, content, doc.linear)
+    return replace(doc, content=content)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -82,14 +81,6 @@ def markdown_renderer() -> MarkdownIt:
 
 
 _MD = markdown_renderer()
-
-
-@dataclass(frozen=True)
-class ArticleRef:
-    """What other articles need to know of one article before any is normalised."""
-
-    id: str
-    path: Path
 
 
 def article_ids(raws: tuple[RawArticle, ...]) -> dict[Path, str]:

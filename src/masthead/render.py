@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from lxml import etree
 
@@ -17,7 +17,6 @@ class Document:
     file_name: str
     title: str
     content: str
-    linear: bool = True
 
 
 @dataclass(frozen=True)
@@ -183,7 +182,7 @@ def _with_page_markers(doc: Document, pages: tuple[PageTarget, ...]) -> Document
         else:
             element.addprevious(marker)
     content = etree.tostring(tree, encoding="utf-8", xml_declaration=True).decode("utf-8")
-    return Document(doc.file_name, doc.title, content, doc.linear)
+    return replace(doc, content=content)
 
 
 def render_pdf(issue: Issue, page_size: str, theme: Theme | None = None) -> RenderedPdf:
