@@ -57,6 +57,19 @@ def test_same_pages_and_text(pair) -> None:  # type: ignore[no-untyped-def]
         ], f"page {number}"
 
 
+def test_same_pixels(pair) -> None:  # type: ignore[no-untyped-def]
+    """The stamped folios and page numbers sit exactly where one pass draws them."""
+    import pypdfium2
+    from PIL import ImageChops
+
+    _, single, fast, _ = pair
+    one, two = pypdfium2.PdfDocument(single.data), pypdfium2.PdfDocument(fast.data)
+    for index in range(len(one)):
+        a = one[index].render(scale=1.5).to_pil().convert("L")
+        b = two[index].render(scale=1.5).to_pil().convert("L")
+        assert ImageChops.difference(a, b).getbbox() is None, f"page {index + 1}"
+
+
 def test_same_outline_destinations_and_links(pair) -> None:  # type: ignore[no-untyped-def]
     _, single, fast, _ = pair
     one, two = PdfReader(io.BytesIO(single.data)), PdfReader(io.BytesIO(fast.data))

@@ -45,7 +45,7 @@ from lxml import html as lxml_html
 
 from masthead.model import Asset, BuildWarning, Issue, PageStart
 
-VERSION = "1"  # Of the chunk cache format and method: a change here lays everything out anew.
+VERSION = "2"  # Of the chunk cache format and method: a change here lays everything out anew.
 SENTINEL = -7_000_003  # The page value given to a reference whose number is not known yet.
 FIGURE_SPACE = "\u2007"  # A digit's width, and never a line break: the placeholder.
 PT = 0.75  # CSS px to PDF points.
@@ -54,6 +54,9 @@ MAX_ROUNDS = 4
 # Page rules whose selection depends on where a page falls in the whole issue: with them, a
 # chunk's pages cannot be laid out on their own.
 _POSITIONAL_PAGES = re.compile(r"@page[^{]*:(first|left|right|blank|nth|recto|verso)", re.I)
+
+
+_STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.S)
 
 
 class NotApplicable(Exception):
@@ -89,6 +92,18 @@ class Placeholder:
 
 
 @dataclass(frozen=True)
+class Folio:
+    """A margin box that shows the page number: left out of the chunk, set by the overlay."""
+
+    page: int  # 0-based, in the chunk.
+    content: tuple[tuple[str, str], ...]  # ("string", text) or ("page"/"pages", counter style).
+    anchor: float  # CSS px from the page's left edge: the box's left, centre or right edge.
+    align: str  # "left", "center" or "right": which edge `anchor` is, and how the text sits.
+    baseline: float  # CSS px from the page's top edge.
+    css: str  # The type, as Placeholder.css.
+
+
+@dataclass(frozen=True)
 class FontUse:
     """A font a chunk embedded (subset to its glyphs), and what the join needs to merge it
     with the same font of other chunks into one subset."""
@@ -114,7 +129,7 @@ class Laid:
     placeholders: list[Placeholder] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     name: str = ""  # The chunk's.
-    folios: dict[str, list[str]] = field(default_factory=dict)  # Page name: its folio boxes.
+    folios: list[Folio] = field(default_factory=list)
     fonts: dict[str, FontUse] = field(default_factory=dict)  # By resource name (font hash).
     # Font files before subsetting, by digest: sent once per worker, kept beside the cache.
     font_files: dict[str, bytes] = field(default_factory=dict)
@@ -270,6 +285,32 @@ def _uses_page_counter(box) -> bool:  # type: ignore[no-untyped-def]
     return paged
 
 
+def _folio(box, number: int) -> Folio | None:  # type: ignore[no-untyped-def]
+    """What the overlay needs to set this folio margin box with another page number."""
+    from weasyprint.formatting_structure import boxes
+
+    lines = [b for b in box.descendants() if isinstance(b, boxes.LineBox)]
+    texts = [b for b in box.descendants() if isinstance(b, boxes.TextBox)]
+    if not texts:
+        return None  # Nothing drawn (an empty counter style).
+    if len(lines) != 1 or box.style["direction"] != "ltr":
+        raise NotApplicable("a folio that wraps or runs right to left")
+    content: list[tuple[str, str]] = []
+    for token in box.style["content"]:
+        if token[0] == "string":
+            content.append(("string", token[1]))
+        else:  # counter(page) or counter(pages), with its counter style.
+            name, style = token[1][0], token[1][-1]
+            content.append((name, style if isinstance(style, str) else "decimal"))
+    align = box.style["text_align_all"]
+    align = {"start": "left", "end": "right", "justify": "left"}.get(align, align)
+    left = box.content_box_x()
+    anchor = {"left": left, "right": left + box.width}.get(align, left + box.width / 2)
+    text = texts[0]
+    css = _css_of(text.style) + f" text-transform: {text.style['text_transform']};"
+    return Folio(number, tuple(content), anchor, align, text.position_y + text.baseline, css)
+
+
 def _text_width(text: str, style) -> float:  # type: ignore[no-untyped-def]
     from weasyprint.text.line_break import create_layout, line_size
 
@@ -422,8 +463,11 @@ def _stylesheet(css: str, fetcher):  # type: ignore[no-untyped-def]
     return _SHEETS[key]
 
 
-def lay_out(chunk: Chunk, assets: tuple[Asset, ...], variant: str) -> Laid:
-    """Lay out one chunk and write its PDF (runs in a worker process)."""
+def lay_out(chunk: Chunk, assets: tuple[Asset, ...], variant: str, draft: bool = False) -> Laid:
+    """Lay out one chunk and write its PDF (runs in a worker process).
+
+    A `draft` only counts the pages and finds the anchors: no PDF is written (the front
+    matter's first layout, which is always done again with the page numbers)."""
     from masthead import pdf
 
     fetcher = pdf.asset_fetcher(SimpleNamespace(assets=assets))
@@ -461,13 +505,16 @@ def lay_out(chunk: Chunk, assets: tuple[Asset, ...], variant: str) -> Laid:
             kept = []
             for child in box.children:
                 if type(child).__name__ == "MarginBox" and _uses_page_counter(child):
-                    folios = laid.folios.setdefault(laid.names[-1], [])
-                    if child.at_keyword.lstrip("@") not in folios:
-                        folios.append(child.at_keyword.lstrip("@"))
+                    folio = _folio(child, number)
+                    if folio is not None:
+                        laid.folios.append(folio)
                 else:
                     kept.append(child)
             box.children = kept
             laid.placeholders.extend(_placeholders(box, number, chunk))
+        if draft:
+            laid.warnings = log.messages
+            return laid
         with _recording_fonts(laid):
             laid.pdf = document.write_pdf(
                 pdf_variant=None if variant == "none" else variant,
@@ -603,10 +650,11 @@ def _build_fast(
     asset_hashes = _asset_hashes(issue)
     laid: dict[str, Laid] = {}  # By chunk key.
     cache_files: dict[Path, bytes] = {}
-    overlays: dict[str, bytes] = {}
+    theme_css = chunks[0].css or "\n".join(_STYLE.findall(html))
+    overlays = _Overlays(issue.assets, theme_css, cache_dir, cache_files, reuse)
     laid_out = 0
     keys = [_chunk_key(c, asset_hashes, variant) for c in chunks]
-    overlay_html = ""
+    segments: list[str] = []
     font_files: dict[str, bytes] = {}
     for _ in range(MAX_ROUNDS):
         todo: dict[str, Chunk] = {}
@@ -618,17 +666,14 @@ def _build_fast(
                 laid[key] = cached
             else:
                 todo[key] = chunk
-        pool = workers.for_batch(len(todo))
+        pool = workers.for_batch(len(todo) + len(segments))
         futures = {
-            key: pool.submit(lay_out, chunk, issue.assets, variant) for key, chunk in todo.items()
+            key: pool.submit(lay_out, chunk, issue.assets, variant, _draft(chunks, chunk))
+            for key, chunk in todo.items()
         }
-        if futures and not overlay_html:
-            # While the workers lay out, this process loads what the join needs.
-            import pikepdf  # noqa: F401
-            import weasyprint  # noqa: F401
-        if futures and overlay_html:
+        if futures and segments:
             # Most likely the re-laid chunks keep their page counts: lay out the overlay now.
-            _overlay_cached(overlay_html, overlays, cache_dir, cache_files, reuse)
+            overlays.start(segments, pool)
         for key, future in futures.items():
             result = future.result()
             font_files.update(result.font_files)
@@ -639,7 +684,7 @@ def _build_fast(
         current = [laid[key] for key in keys]
         numbers = _page_numbers(chunks, current)
         again = _needs_numbers(chunks, current, numbers)
-        overlay_html = _overlay_html(html, current, numbers, skip=again)
+        segments = _overlay_html(html, current, numbers, skip=again)
         if not again:
             break
         chunks = [
@@ -651,16 +696,18 @@ def _build_fast(
         keys = [_chunk_key(c, asset_hashes, variant) for c in chunks]
     else:
         raise NotApplicable("page numbers did not settle")
-    overlay = _overlay_cached(overlay_html, overlays, cache_dir, cache_files, reuse)
     fonts = _font_files(current, font_files, cache_dir, cache_files)
-    data, pages, page_map = join(current, numbers, overlay, fonts)
+    pool = workers.for_batch(len(segments) + len(fonts))
+    subsets = _start_subsets(current, fonts, pool)
+    overlays.start(segments, pool)
+    data, pages, page_map = join(current, numbers, overlays.results(segments), subsets)
     warnings = [BuildWarning(f"PDF: {m}", issue.source) for c in current for m in c.warnings]
     keep: set[Path] = set()
     if cache_dir is not None:
         # Every piece laid out or read in any round: the next build goes through them too.
         keep = {cache_dir / f"{key}.pickle" for key in laid}
         keep |= {cache_dir / f"font-{digest}.bin" for digest in fonts}
-        keep |= {cache_dir / f"overlay-{_overlay_key(overlay_html)}.pdf"}
+        keep |= {overlays.file(text) for text in segments}  # type: ignore[misc]
     from masthead.pdf import link_targets
 
     targets = link_targets(html)
@@ -717,6 +764,11 @@ def _page_numbers(chunks: Sequence[Chunk], laid: Sequence[Laid]) -> dict[str, in
     return numbers
 
 
+def _draft(chunks: Sequence[Chunk], chunk: Chunk) -> bool:
+    """Whether the chunk will be laid out again whatever its layout (see _needs_numbers)."""
+    return chunk is chunks[0] and bool(chunk.outside) and not chunk.numbers
+
+
 def _needs_numbers(
     chunks: Sequence[Chunk], laid: Sequence[Laid], numbers: dict[str, int]
 ) -> set[str]:
@@ -728,7 +780,9 @@ def _needs_numbers(
             if any(numbers.get(a) != n for a, n in chunk.numbers):
                 again.add(chunk.name)
             continue
-        front = index == 0 and bool(chunk.outside)  # Contents: leaders, numbers set flush.
+        # The contents (numbers set flush after leaders) is laid out again; its first layout
+        # was a draft (_draft) that only counted its pages.
+        front = index == 0 and bool(chunk.outside)
         if front or any(not _stamp_ok(p, numbers.get(p.target, 0)) for p in part.placeholders):
             again.add(chunk.name)
     return again
@@ -737,31 +791,37 @@ def _needs_numbers(
 def join(
     laid: Sequence[Laid],
     numbers: dict[str, int],
-    overlay_pdf: bytes,
-    font_files: dict[str, bytes] | None = None,
+    overlay_pdfs: Sequence[bytes],
+    subsets: dict[str, Future],
 ) -> tuple[bytes, int, tuple[PageStart, ...]]:
-    """Join the chunks' pages, then stamp folios and page references; rebuild dests, outline."""
+    """Join the chunks' pages, then stamp folios and page references; rebuild dests, outline.
+
+    `overlay_pdfs` hold one page for each of the issue's pages, in order; `subsets` the font
+    programs that replace the pieces' stubs (see _merge_fonts). WeasyPrint is not needed here:
+    this process leaves it to the workers.
+    """
     import pikepdf
-    from weasyprint.document import Document
 
     from masthead import pdf as masthead_pdf
 
+    if any(not part.pdf for part in laid):
+        raise NotApplicable("a draft layout reached the join")  # Never: see _draft.
     out = pikepdf.open(io.BytesIO(laid[0].pdf))
     sources = [out] + [pikepdf.open(io.BytesIO(part.pdf)) for part in laid[1:]]
     for source in sources[1:]:
         out.pages.extend(source.pages)
-    _merge_fonts(out, laid, font_files or {})
-    pages = [page for part in laid for page in range(part.pages)]
+    _merge_fonts(out, laid, subsets)
     flat = [(part, n) for part in laid for n in range(part.pages)]
-    total = len(pages)
-    overlay = pikepdf.open(io.BytesIO(overlay_pdf))
-    if len(overlay.pages) != total:
+    total = len(flat)
+    overlays = [pikepdf.open(io.BytesIO(data)) for data in overlay_pdfs]
+    overlay_pages = [page for overlay in overlays for page in overlay.pages]
+    if len(overlay_pages) != total:
         raise NotApplicable("the overlay did not give one page per page")
     for index, page in enumerate(out.pages):
         # As Page.add_overlay, with names of our own: the same input gives the same bytes.
         # (A chunk's pages share one resource dictionary: each page needs its own name.)
         name = f"/MastheadOverlay{index}"
-        form = out.copy_foreign(overlay.pages[index].as_form_xobject())
+        form = out.copy_foreign(overlay_pages[index].as_form_xobject())
         page.add_resource(form, pikepdf.Name.XObject, pikepdf.Name(name))
         page.contents_add(out.make_stream(b"q\n"), prepend=True)
         page.contents_add(out.make_stream(f"Q\nq {name} Do Q\n".encode()))
@@ -801,29 +861,44 @@ def join(
         tree[name] = destination
     names.Dests = tree.obj
     out.Root.Names = out.make_indirect(names)
-    fake = SimpleNamespace(
-        pages=[
-            SimpleNamespace(bookmarks=part.bookmarks[n], height=part.sizes[n][1])
-            for part, n in flat
-        ]
-    )
-    tree_of_marks = Document.make_bookmark_tree(fake, PT, True)  # type: ignore[arg-type]
+    tree_of_marks = bookmark_tree([(part.bookmarks[n], part.sizes[n][1]) for part, n in flat])
     if "/Outlines" in out.Root:
         del out.Root.Outlines
     if tree_of_marks:
         _outline(out, tree_of_marks)
     buffer = io.BytesIO()
     out.save(buffer, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
-    for source in sources:
+    for source in sources + overlays:
         source.close()
-    overlay.close()
     page_map = masthead_pdf.page_map(
         SimpleNamespace(pages=[SimpleNamespace(anchors=part.anchors[n]) for part, n in flat])
     )
     return buffer.getvalue(), total, page_map
 
 
-def _merge_fonts(out, laid: Sequence[Laid], files: dict[str, bytes]) -> None:  # type: ignore[no-untyped-def]
+def _start_subsets(
+    laid: Sequence[Laid], files: dict[str, bytes], pool: Workers
+) -> dict[str, Future]:
+    """Subset each mergeable font to the glyphs of every chunk, in the workers."""
+    uses: dict[str, list[FontUse]] = {}
+    for part in laid:
+        for name, use in part.fonts.items():
+            uses.setdefault(name, []).append(use)
+    jobs: dict[str, Future] = {}
+    for name, found in uses.items():
+        if not all(use.mergeable for use in found) or len({u.digest for u in found}) != 1:
+            continue  # _merge_fonts says why, or leaves the font as its chunks embed it.
+        data = files.get(found[0].digest)
+        if data is None:
+            continue
+        to_unicode: dict[int, str] = {}
+        for use in found:
+            to_unicode |= use.to_unicode
+        jobs[name] = pool.submit(_subset_font, data, found[0].index, to_unicode)
+    return jobs
+
+
+def _merge_fonts(out, laid: Sequence[Laid], subsets: dict[str, Future]) -> None:  # type: ignore[no-untyped-def]
     """One subset of each font for the whole issue, instead of one in every chunk.
 
     WeasyPrint keeps glyph ids when it subsets, so every chunk's text can use a subset made
@@ -848,13 +923,12 @@ def _merge_fonts(out, laid: Sequence[Laid], files: dict[str, bytes]) -> None:  #
             continue  # Embedded whole by its chunk, as WeasyPrint does.
         if len({use.digest for use in found}) != 1:
             raise NotApplicable(f"font {name} is not one font file in every piece")
-        data = files.get(found[0].digest)
         to_unicode: dict[int, str] = {}
         widths: dict[int, float] = {}
         for use in found:
             to_unicode |= use.to_unicode
             widths |= use.widths
-        program = _subset_font(data, found[0].index, to_unicode) if data else None
+        program = subsets[name].result() if name in subsets else None
         if program is None or not widths:
             # The pieces only hold a stub of this font: without it there is no PDF to make.
             raise NotApplicable(f"font {name} could not be subset")
@@ -992,120 +1066,239 @@ def _outline(out, tree) -> None:  # type: ignore[no-untyped-def]
     out.Root.Outlines = root
 
 
-_MARGIN_BOXES = (
-    "top-left-corner", "top-left", "top-center", "top-right", "top-right-corner", "right-top",
-    "right-middle", "right-bottom", "bottom-right-corner", "bottom-right", "bottom-center",
-    "bottom-left", "bottom-left-corner", "left-bottom", "left-middle", "left-top",
-)  # fmt: skip
+OVERLAY_PAGES = 32  # Pages per overlay segment: segments are laid out side by side, cached apart.
 
 
 def _overlay_html(
-    html: str, laid: Sequence[Laid], numbers: dict[str, int], skip: set[str] = frozenset()
-) -> str:
-    """One page per issue page, with the issue's page rules: the folio margin boxes, and each
-    page number a chunk left a placeholder for (not those of chunks in `skip`)."""
+    html: str,
+    laid: Sequence[Laid],
+    numbers: dict[str, int],
+    skip: set[str] = frozenset(),  # type: ignore[assignment]
+) -> list[str]:
+    """The overlay, in segments of OVERLAY_PAGES: one page per issue page, as large, holding
+    its folios (see Folio) and each page number a chunk left a placeholder for (not those of
+    chunks in `skip`), each in its own type, absolutely placed. Nothing else is laid out: no
+    margin boxes, none of the theme's rules but its fonts (render_overlay adds them)."""
     root = lxml_html.document_fromstring(html)
-    head = root.find("head")
-    body = lxml_html.Element("body")
-    folios: dict[str, set[str]] = {}
+    total = sum(part.pages for part in laid)
+    sizes: dict[tuple[float, float], str] = {}
+    contents: dict[tuple[tuple[str, str], ...], str] = {}
+    types: dict[str, str] = {}  # Each type once, as a class: WeasyPrint parses each style="".
+    pages: list[Any] = []
+    number = 0
     for part in laid:
-        for name, keywords in part.folios.items():
-            folios.setdefault(name, set()).update(keywords)
         for n in range(part.pages):
-            x0, y0 = part.origins[n]
-            page = etree.SubElement(
-                body,
-                "div",
-                {"class": "mh-overlay-page", "style": f"page: {part.names[n] or 'auto'}"},
-            )
+            number += 1
+            width, height = part.sizes[n]
+            size = sizes.setdefault((width, height), f"mh-size-{len(sizes)}")
+            page = lxml_html.Element("div", {"class": "mh-overlay-page", "style": f"page: {size}"})
+            pages.append(page)
+            for folio in part.folios:
+                if folio.page != n:
+                    continue
+                kind = contents.setdefault(folio.content, f"mh-folio-{len(contents)}")
+                if folio.align == "left":
+                    left, span = folio.anchor, width - folio.anchor
+                elif folio.align == "right":
+                    left, span = 0.0, folio.anchor
+                else:
+                    half = min(folio.anchor, width - folio.anchor)
+                    left, span = folio.anchor - half, 2 * half
+                type_ = types.setdefault(folio.css, f"mh-type-{len(types)}")
+                etree.SubElement(
+                    page,
+                    "div",
+                    {
+                        "class": f"mh-overlay-folio {kind} {type_}",
+                        "data-baseline": repr(folio.baseline),
+                        "style": f"left: {left}px; width: {span}px; top: {folio.baseline}px; "
+                        f"text-align: {folio.align}; "
+                        f"counter-reset: mh-page {number} mh-pages {total}",
+                    },
+                )
             if part.name in skip:
                 continue
             for place in part.placeholders:
                 if place.page != n or place.target not in numbers:
                     continue
-                number = etree.SubElement(
+                type_ = types.setdefault(place.css, f"mh-type-{len(types)}")
+                stamp = etree.SubElement(
                     page,
                     "span",
                     {
-                        "class": "mh-overlay-number",
+                        "class": f"mh-overlay-number {type_}",
                         "data-x": repr(place.x),
                         "data-baseline": repr(place.baseline),
-                        "style": f"left: {place.x - x0}px; top: {place.baseline - y0}px; "
-                        + place.css,
+                        "style": f"left: {place.x}px; top: {place.baseline}px",
                     },
                 )
-                number.text = str(numbers[place.target])
-    # Margin boxes that show no page number are not laid out at all (the chunks drew them).
+                stamp.text = str(numbers[place.target])
     rules = [_OVERLAY_CSS]
-    for name in sorted({n for part in laid for n in part.names}):
-        keep = folios.get(name, set())
-        off = " ".join(
-            f"@{k} {{ content: none !important; }}" for k in _MARGIN_BOXES if k not in keep
-        )
-        rules.append(f"@page {name} {{ {off} }}" if name else f"@page {{ {off} }}")
-    style = lxml_html.Element("style")
-    style.text = "\n".join(rules)
-    head.append(style)
-    document = lxml_html.Element("html", dict(root.attrib))
-    document.append(head)
-    document.append(body)
-    return lxml_html.tostring(document, doctype="<!DOCTYPE html>", encoding="unicode")
+    rules += [f"@page {name} {{ size: {w}px {h}px; margin: 0; }}" for (w, h), name in sizes.items()]
+    rules += [f".{name} {{ {css} }}" for css, name in types.items()]
+    for content, kind in contents.items():
+        parts = [
+            _css_string(value) if what == "string" else f"counter(mh-{what}, {value})"
+            for what, value in content
+        ]
+        rules.append(f".{kind}::before {{ content: {' '.join(parts) or 'none'}; }}")
+    segments: list[str] = []
+    for first in range(0, len(pages), OVERLAY_PAGES):
+        document = lxml_html.Element("html", dict(root.attrib))
+        head = etree.SubElement(document, "head")
+        etree.SubElement(head, "meta", {"charset": "utf-8"})
+        style = etree.SubElement(head, "style")
+        style.text = "\n".join(rules)
+        body = etree.SubElement(document, "body")
+        body.extend(pages[first : first + OVERLAY_PAGES])
+        segments.append(lxml_html.tostring(document, doctype="<!DOCTYPE html>", encoding="unicode"))
+    return segments
 
 
-def _overlay_key(text: str) -> str:
-    return hashlib.sha256(f"{VERSION}\0{text}".encode()).hexdigest()[:32]
+def _css_string(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\a ")
+    return f'"{escaped}"'
 
 
-def _overlay_cached(
-    text: str,
-    memo: dict[str, bytes],
-    cache_dir: Path | None,
-    cache_files: dict[Path, bytes],
-    reuse: bool = True,
-) -> bytes:
-    key = _overlay_key(text)
-    if key in memo:
-        return memo[key]
-    file = cache_dir / f"overlay-{key}.pdf" if cache_dir is not None else None
-    try:
-        data = file.read_bytes() if file is not None and reuse else None
-    except OSError:
-        data = None
-    if data is None:
-        data = _render_overlay(text)
-        if file is not None:
-            cache_files[file] = data
-    memo[key] = data
-    return data
+class _Overlays:
+    """Overlay segments: from this build's memory, the cache folder, or laid out by workers."""
+
+    def __init__(
+        self,
+        assets: tuple[Asset, ...],
+        css: str,
+        cache_dir: Path | None,
+        cache_files: dict[Path, bytes],
+        reuse: bool,
+    ) -> None:
+        self.assets, self.css, self.cache_dir = assets, css, cache_dir
+        self.cache_files, self.reuse = cache_files, reuse
+        self.jobs: dict[str, Future | bytes] = {}
+
+    def key(self, text: str) -> str:
+        return hashlib.sha256(f"{VERSION}\0{self.css}\0{text}".encode()).hexdigest()[:32]
+
+    def file(self, text: str) -> Path | None:
+        if self.cache_dir is None:
+            return None
+        return self.cache_dir / f"overlay-{self.key(text)}.pdf"
+
+    def start(self, texts: Sequence[str], pool: Workers) -> None:
+        for text in texts:
+            key = self.key(text)
+            if key in self.jobs:
+                continue
+            file = self.file(text)
+            try:
+                data = file.read_bytes() if file is not None and self.reuse else None
+            except OSError:
+                data = None
+            if data is not None:
+                self.jobs[key] = data
+            else:
+                self.jobs[key] = pool.submit(render_overlay, text, self.css, self.assets)
+
+    def results(self, texts: Sequence[str]) -> list[bytes]:
+        found: list[bytes] = []
+        for text in texts:
+            job = self.jobs[self.key(text)]
+            if isinstance(job, Future):
+                job = self.jobs[self.key(text)] = job.result()
+                file = self.file(text)
+                if file is not None:
+                    self.cache_files[file] = job
+            found.append(job)
+        return found
 
 
-def _render_overlay(text: str) -> bytes:
-    """Lay out the overlay, keep only the folios, and put each number on its baseline."""
+def render_overlay(text: str, css: str, assets: tuple[Asset, ...]) -> bytes:
+    """Lay out an overlay segment and put each folio and number on its baseline, each number
+    exactly where its placeholder began (runs in a worker process)."""
     from weasyprint import HTML
 
     from masthead import pdf
 
-    fetcher = pdf.asset_fetcher(SimpleNamespace(assets=()))
-    rendered = HTML(string=text, base_url=pdf.ASSET_BASE, url_fetcher=fetcher).render(
-        font_config=_font_config()
-    )
+    fetcher = pdf.asset_fetcher(SimpleNamespace(assets=assets))
+    fonts = _font_rules(css)
+    sheets = [_stylesheet(fonts, fetcher)] if fonts else []
+    with _no_margin_boxes():
+        rendered = HTML(string=text, base_url=pdf.ASSET_BASE, url_fetcher=fetcher).render(
+            font_config=_font_config(), stylesheets=sheets
+        )
     for page in rendered.pages:
-        box = page._page_box
-        box.children = [
-            child
-            for child in box.children
-            if type(child).__name__ != "MarginBox" or _uses_page_counter(child)
-        ]
-        # Each number exactly where its placeholder began, on the placeholder's baseline.
-        for text_box in _text_boxes(box):
+        for text_box in _text_boxes(page._page_box):
             element = text_box.element
-            if element is None or element.get("data-x") is None:
+            if element is None or element.get("data-baseline") is None:
                 continue
+            x = element.get("data-x")
             text_box.translate(
-                float(element.get("data-x")) - text_box.position_x,
+                float(x) - text_box.position_x if x is not None else 0,
                 float(element.get("data-baseline")) - text_box.position_y - text_box.baseline,
             )
     return rendered.write_pdf()
+
+
+@contextmanager
+def _no_margin_boxes() -> Iterator[None]:
+    """An overlay has no margin boxes, but WeasyPrint styles all sixteen of every page to
+    find that out: a third of the time of an overlay page."""
+    from weasyprint import layout
+
+    original = layout.make_margin_boxes  # Called from there, imported from layout.page.
+    layout.make_margin_boxes = lambda context, page_box, state: ()
+    try:
+        yield
+    finally:
+        layout.make_margin_boxes = original
+
+
+_FONT_RULES: dict[str, str] = {}
+
+
+def _font_rules(css: str) -> str:
+    """The theme's @font-face and @counter-style rules: all an overlay needs of it."""
+    if css not in _FONT_RULES:
+        import tinycss2
+
+        rules = tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True)
+        kept = [
+            rule.serialize()
+            for rule in rules
+            if rule.type == "at-rule" and rule.lower_at_keyword in ("font-face", "counter-style")
+        ]
+        _FONT_RULES.clear()
+        _FONT_RULES[css] = "\n".join(kept)
+    return _FONT_RULES[css]
+
+
+def bookmark_tree(pages: Sequence[tuple[list, float]]) -> list:  # type: ignore[type-arg]
+    """The outline from each page's bookmarks and height (CSS px), as WeasyPrint's
+    Document.make_bookmark_tree(PT, transform_pages=True) makes it, without importing it here:
+    subtrees of (label, (page, x, y), children, state), in PDF points from the bottom left."""
+    root: list = []  # type: ignore[type-arg]
+    # For each output depth, how many source levels were skipped to reach it (h1 then h3).
+    skipped: list[int] = []
+    last_by_depth = [root]
+    previous = 0
+    for number, (marks, height) in enumerate(pages):
+        for level, label, (x, y), state in marks:
+            if level > previous:
+                skipped.append(level - previous - 1)
+            else:
+                temp = level
+                while temp < previous:
+                    temp += 1 + skipped.pop()
+                if temp > previous:
+                    skipped.append(temp - previous - 1)
+            previous = level
+            depth = level - sum(skipped)
+            children: list = []  # type: ignore[type-arg]
+            last_by_depth[depth - 1].append(
+                (label, (number, x * PT, (height - y) * PT), children, state)
+            )
+            del last_by_depth[depth:]
+            last_by_depth.append(children)
+    return root
 
 
 def _text_boxes(box) -> Iterator:  # type: ignore[no-untyped-def]
@@ -1121,10 +1314,9 @@ _OVERLAY_CSS = """
 @page { background: none !important; }
 html, body { background: none !important; margin: 0 !important; padding: 0 !important;
   border: 0 !important; }
-.mh-overlay-page { display: block !important; position: relative !important; height: 0 !important;
-  margin: 0 !important; padding: 0 !important; border: 0 !important; break-before: page; }
+.mh-overlay-page { display: block; position: relative; height: 0; margin: 0; padding: 0;
+  break-before: page; }
 .mh-overlay-page:first-child { break-before: auto; }
-.mh-overlay-number { position: absolute !important; display: block !important; margin: 0 !important;
-  padding: 0 !important; border: 0 !important; white-space: pre !important; background: none;
-  text-indent: 0 !important; }
+.mh-overlay-number, .mh-overlay-folio { position: absolute; display: block; margin: 0;
+  padding: 0; white-space: pre; text-indent: 0; line-height: normal; }
 """
