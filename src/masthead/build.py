@@ -342,7 +342,22 @@ def _early_workers(path, formats, pdf_variant, pdf_mode, pdf_jobs):  # type: ign
         return None
     from masthead.fastpdf import Workers
 
-    return Workers(jobs)
+    return Workers(jobs, _language_hint(Path(path)))
+
+
+def _language_hint(folder: Path) -> str:
+    """The issue's language as its settings give it, read cheaply (the workers' hyphenation
+    dictionary); errors are left to the real reading of the settings."""
+    import tomllib
+
+    for settings in (folder / "issue.toml", folder.parent / "publication.toml"):
+        try:
+            found = tomllib.loads(settings.read_text(encoding="utf-8")).get("language")
+        except (OSError, ValueError):
+            continue
+        if isinstance(found, str):
+            return found
+    return "en"
 
 
 def _article_files(folder: Path) -> int:
