@@ -32,6 +32,7 @@ import io
 import multiprocessing
 import pickle
 import re
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -45,7 +46,7 @@ from lxml import html as lxml_html
 
 from masthead.model import Asset, BuildWarning, Issue, PageStart
 
-VERSION = "2"  # Of the chunk cache format and method: a change here lays everything out anew.
+VERSION = "3"  # Of the chunk cache format and method: a change here lays everything out anew.
 SENTINEL = -7_000_003  # The page value given to a reference whose number is not known yet.
 FIGURE_SPACE = "\u2007"  # A digit's width, and never a line break: the placeholder.
 PT = 0.75  # CSS px to PDF points.
@@ -124,7 +125,6 @@ class Laid:
     origins: list[tuple[float, float]]  # Top left of each page's content area, CSS px.
     names: list[str]  # Each page's named page ("" for the default).
     anchors: list[dict[str, tuple[float, float, float, float]]]
-    links: list[list[tuple[str, tuple[float, float, float, float]]]]  # To other chunks.
     bookmarks: list[list[tuple[int, str, tuple[float, float], str]]]
     placeholders: list[Placeholder] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -190,12 +190,14 @@ def split(html: str, digits: int = 5) -> list[Chunk]:
         for el in styles:
             el.getparent().remove(el)
     chunks: list[Chunk] = []
+    ids = {str(value) for value in body.xpath(".//@id")}
     for name, elements in runs:
+        # To anchors that exist: a link to none is dropped, as one pass drops it.
         refs = {
             a.get("href")[1:]
             for el in elements
             for a in el.iter("a")
-            if (a.get("href") or "").startswith("#") and len(a.get("href")) > 1
+            if (a.get("href") or "").startswith("#") and a.get("href")[1:] in ids
         }
         page = lxml_html.Element("html", dict(root.attrib))
         page.append(_copy(head))
@@ -477,7 +479,7 @@ def lay_out(chunk: Chunk, assets: tuple[Asset, ...], variant: str, draft: bool =
         _, document = pdf.lay_out(
             chunk.html, fetcher, numbering=False, font_config=_font_config(), stylesheets=sheets
         )
-        laid = Laid(b"", [], [], [], [], [], [], name=chunk.name)
+        laid = Laid(b"", [], [], [], [], [], name=chunk.name)
         for number, page in enumerate(document.pages):
             box = page._page_box
             laid.sizes.append((page.width, page.height))
@@ -490,17 +492,6 @@ def lay_out(chunk: Chunk, assets: tuple[Asset, ...], variant: str, draft: bool =
             laid.names.append(box.page_type.name or "")
             laid.anchors.append(dict(page.anchors))
             laid.bookmarks.append(list(page.bookmarks))
-            outgoing = [
-                (target, tuple(rect))
-                for kind, target, rect, _ in page.links
-                if kind == "internal" and target in chunk.outside
-            ]
-            laid.links.append(outgoing)  # type: ignore[arg-type]
-            page.links = [
-                link
-                for link in page.links
-                if not (link[0] == "internal" and link[1] in chunk.outside)
-            ]
             # Folios are stamped by the overlay, with the issue's page numbers.
             kept = []
             for child in box.children:
@@ -515,6 +506,15 @@ def lay_out(chunk: Chunk, assets: tuple[Asset, ...], variant: str, draft: bool =
         if draft:
             laid.warnings = log.messages
             return laid
+        # Links to other chunks' anchors: WeasyPrint writes a link only to an anchor it has, as
+        # a named destination, which the join defines for the whole issue. Stand-ins (on the
+        # first page, never joined: laid.anchors holds the real ones) keep those links, with
+        # their place in the structure tree of a tagged PDF.
+        if document.pages:
+            here = {name for page in document.pages for name in page.anchors}
+            for name in chunk.outside:
+                if name not in here:
+                    document.pages[0].anchors[name] = (0, 0, 0, 0)
         with _recording_fonts(laid):
             laid.pdf = document.write_pdf(
                 pdf_variant=None if variant == "none" else variant,
@@ -711,7 +711,7 @@ def _build_fast(
     subsets = _start_subsets(current, fonts, pool)
     overlays.start(segments, pool)
     data, pages, page_map = join(current, numbers, overlays.results(segments), subsets)
-    warnings = [BuildWarning(f"PDF: {m}", issue.source) for c in current for m in c.warnings]
+    notes = [BuildWarning(f"PDF: {m}", issue.source) for c in current for m in c.warnings]
     keep: set[Path] = set()
     if cache_dir is not None:
         # Every piece laid out or read in any round: the next build goes through them too.
@@ -723,7 +723,7 @@ def _build_fast(
     targets = link_targets(html)
     known = tuple(sorted((name, page) for name, page in numbers.items() if name in targets))
     return FastOutput(
-        data, pages, tuple(warnings), page_map, cache_files, frozenset(keep), laid_out, known
+        data, pages, tuple(notes), page_map, cache_files, frozenset(keep), laid_out, known
     )
 
 
@@ -818,8 +818,11 @@ def join(
         raise NotApplicable("a draft layout reached the join")  # Never: see _draft.
     out = pikepdf.open(io.BytesIO(laid[0].pdf))
     sources = [out] + [pikepdf.open(io.BytesIO(part.pdf)) for part in laid[1:]]
-    for source in sources[1:]:
-        out.pages.extend(source.pages)
+    with warnings.catch_warnings():
+        # "does not preserve named destinations": the join makes them anew, for the issue.
+        warnings.simplefilter("ignore", pikepdf.exceptions.PageCopyWarning)  # type: ignore[attr-defined]
+        for source in sources[1:]:
+            out.pages.extend(source.pages)
     _merge_fonts(out, laid, subsets)
     flat = [(part, n) for part in laid for n in range(part.pages)]
     total = len(flat)
@@ -835,10 +838,10 @@ def join(
         page.add_resource(form, pikepdf.Name.XObject, pikepdf.Name(name))
         page.contents_add(out.make_stream(b"q\n"), prepend=True)
         page.contents_add(out.make_stream(f"Q\nq {name} Do Q\n".encode()))
-    # Links to other chunks, named destinations for every anchor, the outline.
+    # Named destinations for every anchor (the links between chunks go to them), the outline.
     destinations: list[tuple[str, pikepdf.Array]] = []
     seen: set[str] = set()
-    for index, ((part, n), page) in enumerate(zip(flat, out.pages, strict=True)):
+    for (part, n), page in zip(flat, out.pages, strict=True):
         height = part.sizes[n][1]
         for name, (x, y, _, _) in part.anchors[n].items():
             if name not in seen:
@@ -849,22 +852,6 @@ def join(
                         pikepdf.Array([page.obj, pikepdf.Name.XYZ, x * PT, (height - y) * PT, 0]),
                     )
                 )
-        for target, (x1, y1, x2, y2) in part.links[n]:
-            if target not in numbers:
-                continue
-            annotation = out.make_indirect(
-                pikepdf.Dictionary(
-                    Type=pikepdf.Name.Annot,
-                    Subtype=pikepdf.Name.Link,
-                    Rect=[x1 * PT, (height - y2) * PT, x2 * PT, (height - y1) * PT],
-                    BS=pikepdf.Dictionary(W=0),
-                    Dest=pikepdf.String(target),
-                )
-            )
-            if "/Annots" not in page.obj:
-                page.obj.Annots = pikepdf.Array()
-            page.obj.Annots.append(annotation)
-        del index
     names = pikepdf.Dictionary()
     tree = pikepdf.NameTree.new(out)
     for name, destination in sorted(destinations):
