@@ -99,3 +99,108 @@ def link_targets(reader, page_index: int) -> list[int]:  # type: ignore[no-untyp
         if not result or result[-1] != page:
             result.append(page)
     return result
+
+
+def structure(pdf) -> list[tuple[int, str, str, int]]:  # type: ignore[no-untyped-def]
+    """A tagged PDF's structure tree, depth first: (depth, type, alt text, marked contents)."""
+    import pikepdf
+
+    found: list[tuple[int, str, str, int]] = []
+
+    def walk(element, depth: int) -> None:  # type: ignore[no-untyped-def]
+        if not isinstance(element, pikepdf.Dictionary):
+            return
+        if element.get("/Type") in ("/OBJR", "/MCR"):
+            found.append((depth, str(element.Type), "", 0))
+            return
+        kids = _kids(element)
+        marked = sum(1 for kid in kids if isinstance(kid, int))
+        found.append((depth, str(element.get("/S")), str(element.get("/Alt", "")), marked))
+        for kid in kids:
+            walk(kid, depth + 1)
+
+    for top in _kids(pdf.Root.StructTreeRoot):
+        walk(top, 0)
+    return found
+
+
+def _kids(element) -> list:  # type: ignore[no-untyped-def, type-arg]
+    import pikepdf
+
+    kids = element.get("/K")
+    if kids is None:
+        return []
+    return list(kids) if isinstance(kids, pikepdf.Array) else [kids]
+
+
+def structure_problems(pdf) -> list[str]:  # type: ignore[no-untyped-def]
+    """What a checker of tagged PDFs would find wrong in the references of the structure tree:
+    elements whose /P is not their parent; page content outside marked content; marked content
+    whose parent tree entry is missing or is not the element holding it; link annotations whose
+    StructParent does not lead back to them."""
+    import pikepdf
+
+    problems: list[str] = []
+    root = pdf.Root.StructTreeRoot
+    parents: dict[int, object] = {}
+
+    def numbers(node) -> None:  # type: ignore[no-untyped-def]
+        if "/Nums" in node:
+            nums = list(node.Nums)
+            parents.update({int(nums[i]): nums[i + 1] for i in range(0, len(nums), 2)})
+        for kid in node.get("/Kids", ()):
+            numbers(kid)
+
+    numbers(root.ParentTree)
+    holders: dict[tuple[tuple[int, int], int], tuple[int, int]] = {}
+
+    def walk(element, parent) -> None:  # type: ignore[no-untyped-def]
+        if not isinstance(element, pikepdf.Dictionary) or element.get("/Type") in (
+            "/OBJR",
+            "/MCR",
+        ):
+            return
+        if parent is not None and element.P.objgen != parent.objgen:
+            problems.append(f"element {element.objgen}: /P is not its parent")
+        for kid in _kids(element):
+            if isinstance(kid, int):
+                holders[(element.Pg.objgen, int(kid))] = element.objgen
+            else:
+                walk(kid, element)
+
+    for top in _kids(root):
+        walk(top, None)
+    for number, page in enumerate(pdf.pages, start=1):
+        open_: list[str] = []
+        marked: list[int] = []
+        for operands, operator in pikepdf.parse_content_stream(page):
+            name = str(operator)
+            if name == "BDC":
+                open_.append(str(operands[0]))
+                properties = operands[1]
+                if isinstance(properties, pikepdf.Dictionary) and "/MCID" in properties:
+                    marked.append(int(properties.MCID))
+            elif name == "BMC":
+                open_.append(str(operands[0]))
+            elif name == "EMC" and open_:
+                open_.pop()
+            elif name in ("TJ", "Tj", "Do") and not open_:
+                problems.append(f"page {number}: {name} outside marked content")
+        entry = parents.get(int(page.obj.get("/StructParents", -1)))
+        for mcid in marked:
+            if entry is None or mcid >= len(entry):
+                problems.append(f"page {number}: MCID {mcid} has no parent tree entry")
+            elif holders.get((page.obj.objgen, mcid)) != entry[mcid].objgen:
+                where = "outside the tree" if (page.obj.objgen, mcid) not in holders else "wrong"
+                problems.append(f"page {number}: MCID {mcid}: its element is {where}")
+        for annotation in page.obj.get("/Annots", ()):
+            element = parents.get(int(annotation.get("/StructParent", -1)))
+            back = element is not None and any(
+                isinstance(kid, pikepdf.Dictionary)
+                and kid.get("/Type") == "/OBJR"
+                and kid.Obj.objgen == annotation.objgen
+                for kid in _kids(element)
+            )
+            if not back:
+                problems.append(f"page {number}: annotation without its structure element")
+    return problems

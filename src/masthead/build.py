@@ -334,9 +334,12 @@ def _cores() -> int:
 
 def _early_workers(path, formats, pdf_variant, pdf_mode, pdf_jobs):  # type: ignore[no-untyped-def]
     """Worker processes for a fast PDF, started before the issue is read, when one is likely."""
-    untagged = (pdf_variant or "").strip().lower() == "none"
+    from masthead.fastpdf import FAST_VARIANTS
+    from masthead.pdf import DEFAULT_PDF_VARIANT
+
+    variant = (pdf_variant or DEFAULT_PDF_VARIANT).strip().lower()
     jobs = pdf_jobs or _cores()
-    if "pdf" not in formats or pdf_mode == "single" or not untagged or jobs < 2:
+    if "pdf" not in formats or pdf_mode == "single" or variant not in FAST_VARIANTS or jobs < 2:
         return None
     if pdf_mode == "auto" and _article_files(Path(path)) < FAST_MIN_ARTICLES:
         return None
@@ -372,12 +375,14 @@ def _article_files(folder: Path) -> int:
 
 
 def _use_fast_pdf(mode: str, variant: str, issue: Issue, state: Path) -> bool:
-    """Lay the PDF out in pieces (fastpdf.py)? Only untagged: tagged PDFs are one pass.
+    """Lay the PDF out in pieces (fastpdf.py)? Untagged or PDF/UA-1; PDF/A is one pass.
 
     "auto" does for issues of FAST_MIN_ARTICLES articles or more, and for any issue whose
     pieces an earlier build left in the state folder (a rebuild lays out changed articles only).
     """
-    if mode == "single" or variant != "none":
+    from masthead.fastpdf import FAST_VARIANTS
+
+    if mode == "single" or variant not in FAST_VARIANTS:
         return False
     if mode == "fast":
         return True

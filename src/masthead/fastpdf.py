@@ -5,23 +5,26 @@ make it lay pages out again. An issue whose articles each start a new page is a 
 whose layouts do not depend on each other, except through page numbers. So:
 
 1. The final HTML (pdf.finish_html) is split into chunks: the front matter (cover, contents)
-   and each article. Every chunk is a whole document with the issue's <head> and styles.
+   and each article. Every chunk is a whole document with the issue's <head>; its stylesheet
+   is parsed once per worker.
 2. Chunks are laid out in worker processes. A page reference to another chunk
    (`target-counter()`) prints a placeholder of figure spaces instead of a number; the folio
    margin boxes (those showing `counter(page)`) are left out. Each chunk's PDF and what the
-   join needs (anchors, bookmarks, links, placeholder positions) are cached by a hash of its
-   input, so a rebuild after editing one article lays out that article only.
+   join needs (anchors, bookmarks, placeholders and folios) are cached by a hash of its input,
+   so a rebuild after editing one article lays out that article only.
 3. With every chunk's page count known, the page numbers are known. A chunk whose references
-   cannot simply be stamped into their placeholders (the contents, with leaders; a number
-   that would not fit the placeholder or would wrap differently) is laid out again with the
-   real numbers, until the page counts hold still.
-4. pikepdf joins the pages, rebuilds the named destinations and the outline, adds the links
-   between chunks, and stamps each page with an overlay laid out by WeasyPrint with the theme's
-   own page rules: the folios, and the numbers in the placeholders.
+   cannot simply be set into their placeholders (the contents, with leaders; a number that
+   would not fit its placeholder or would wrap differently) is laid out again with the real
+   numbers, until the page counts hold still.
+4. pikepdf joins the pages and rebuilds the named destinations (the links between chunks go
+   to them) and the outline. Each number is set into its placeholder's own text, in its font
+   (set_numbers). The folios come from an overlay laid out by WeasyPrint in segments, in the
+   workers, as artifacts. A tagged (PDF/UA-1) issue's structure trees are merged into one
+   (_merge_structure): WeasyPrint tags page by page, so that is appending each piece's
+   elements and renumbering the parent tree.
 
-The result has the same pages, text, links and outline as one WeasyPrint pass (tests compare
-them). It is used for untagged PDFs only (`pdf_variant="none"`): joining PDF structure trees
-is not done, so a tagged PDF is laid out in one pass (see benchmarks/RESULTS.md).
+The result has the same pages, pixels, text, links, outline and structure tree as one
+WeasyPrint pass (tests compare them). The PDF/A variants are laid out in one pass.
 """
 
 from __future__ import annotations
@@ -46,12 +49,16 @@ from lxml import html as lxml_html
 
 from masthead.model import Asset, BuildWarning, Issue, PageStart
 
-VERSION = "3"  # Of the chunk cache format and method: a change here lays everything out anew.
+VERSION = "4"  # Of the chunk cache format and method: a change here lays everything out anew.
 SENTINEL = -7_000_003  # The page value given to a reference whose number is not known yet.
 FIGURE_SPACE = "\u2007"  # A digit's width, and never a line break: the placeholder.
 PT = 0.75  # CSS px to PDF points.
 CACHE_DIR = "chunks"  # Under the build's state folder (dist/.masthead/).
 MAX_ROUNDS = 4
+DIGITS = 5  # Figure spaces in a placeholder (see Chunk.digits).
+# Untagged, and tagged PDF/UA-1: the join merges the pieces' structure trees. The PDF/A
+# variants (archives, rarely built) stay one pass.
+FAST_VARIANTS = ("none", "pdf/ua-1")
 # Page rules whose selection depends on where a page falls in the whole issue: with them, a
 # chunk's pages cannot be laid out on their own.
 _POSITIONAL_PAGES = re.compile(r"@page[^{]*:(first|left|right|blank|nth|recto|verso)", re.I)
@@ -75,7 +82,7 @@ class Chunk:
     numbers: tuple[tuple[str, int], ...] = ()  # Those printed as real numbers, by anchor.
     # Figure spaces in a placeholder: room for three digits in proportional figures, which can
     # be half as wide again as a figure space.
-    digits: int = 5
+    digits: int = DIGITS
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,16 @@ class Placeholder:
     digit_widths: tuple[float, ...]  # Of "0" to "9" in this type.
     css: str  # The type: font, size, weight, style, colour, letter spacing.
     exact: bool  # False when a real number might set differently (leaders, alignment, wrap).
+    glyphs: Glyphs | None = None  # To set the number into the placeholder's own text.
+
+
+@dataclass(frozen=True)
+class Glyphs:
+    """The figure space and digits of a placeholder's font, as WeasyPrint writes them."""
+
+    font: str  # The font's resource name (WeasyPrint's hash of its description).
+    space: int  # Glyph id of the figure space.
+    digits: tuple[tuple[int, int, int], ...]  # "0" to "9": glyph id, width and kerning (1/1000 em).
 
 
 @dataclass(frozen=True)
@@ -122,7 +139,6 @@ class Laid:
 
     pdf: bytes
     sizes: list[tuple[float, float]]  # Page width and height, CSS px.
-    origins: list[tuple[float, float]]  # Top left of each page's content area, CSS px.
     names: list[str]  # Each page's named page ("" for the default).
     anchors: list[dict[str, tuple[float, float, float, float]]]
     bookmarks: list[list[tuple[int, str, tuple[float, float], str]]]
@@ -161,7 +177,7 @@ class FastOutput:
 # --- splitting ---
 
 
-def split(html: str, digits: int = 5) -> list[Chunk]:
+def split(html: str, digits: int = DIGITS) -> list[Chunk]:
     """The final issue HTML as chunks: each article, and each run of other body content."""
     if _POSITIONAL_PAGES.search(html):
         raise NotApplicable("the theme has :first/:left/:right page rules")
@@ -390,7 +406,51 @@ def _placeholder(box, line, number: int, target: str, marker: str) -> Placeholde
         digit_widths=tuple(_text_width(str(d), box.style) for d in range(10)),
         css=_css_of(box.style),
         exact=exact,
+        glyphs=_glyphs(box.style) if exact else None,
     )
+
+
+_GLYPHS: dict[str, Glyphs | None] = {}
+
+
+def _glyphs(style) -> Glyphs | None:  # type: ignore[no-untyped-def]
+    """The figure space and digits of this type, shaped as WeasyPrint shapes a text box, with
+    the widths and kerning it would write for them (weasyprint.draw.text.draw_first_line).
+    None when they do not come from one font, or shape with offsets."""
+    key = _css_of(style) + str(style["lang"])
+    if key in _GLYPHS:
+        return _GLYPHS[key]
+    from weasyprint.pdf.fonts import Font
+    from weasyprint.text.ffi import FROM_UNITS, ffi, pango
+    from weasyprint.text.fonts import get_pango_font_key
+    from weasyprint.text.line_break import create_layout
+
+    found = None
+    layout = create_layout(FIGURE_SPACE + "0123456789", style, None, None, 0)
+    line = layout.get_first_line()[0]
+    run = line.runs
+    if run != ffi.NULL and run.next == ffi.NULL and run.data.glyphs.num_glyphs == 11:
+        item = run.data
+        pango_font = item.item.analysis.font
+        _, description, font_size = get_pango_font_key(pango_font)
+        font = Font(pango_font, description, font_size)
+        if pango.pango_version() < 14802 or font.png:
+            font_size = style["font_size"]
+        ink, logical = ffi.new("PangoRectangle *"), ffi.new("PangoRectangle *")
+        shaped: list[tuple[int, int, int]] = []
+        for info in item.glyphs.glyphs[0:11]:
+            gid = info.glyph
+            bad = gid == pango.PANGO_GLYPH_EMPTY or gid & pango.PANGO_GLYPH_UNKNOWN_FLAG
+            if bad or info.geometry.x_offset or info.geometry.y_offset or font.bitmap:
+                break
+            pango.pango_font_get_glyph_extents(pango_font, gid, ink, logical)
+            width = round(logical.width * 1000 * FROM_UNITS / font_size)
+            kerning = width - info.geometry.width * 1000 * FROM_UNITS / font_size
+            shaped.append((gid, width, int(kerning) if kerning else 0))
+        if len(shaped) == 11:
+            found = Glyphs(font.hash, shaped[0][0], tuple(shaped[1:]))
+    _GLYPHS[key] = found
+    return found
 
 
 _FONTS: list = []
@@ -479,16 +539,10 @@ def lay_out(chunk: Chunk, assets: tuple[Asset, ...], variant: str, draft: bool =
         _, document = pdf.lay_out(
             chunk.html, fetcher, numbering=False, font_config=_font_config(), stylesheets=sheets
         )
-        laid = Laid(b"", [], [], [], [], [], name=chunk.name)
+        laid = Laid(b"", [], [], [], [], name=chunk.name)
         for number, page in enumerate(document.pages):
             box = page._page_box
             laid.sizes.append((page.width, page.height))
-            laid.origins.append(
-                (
-                    box.margin_left + box.border_left_width + box.padding_left,
-                    box.margin_top + box.border_top_width + box.padding_top,
-                )
-            )
             laid.names.append(box.page_type.name or "")
             laid.anchors.append(dict(page.anchors))
             laid.bookmarks.append(list(page.bookmarks))
@@ -520,8 +574,24 @@ def lay_out(chunk: Chunk, assets: tuple[Asset, ...], variant: str, draft: bool =
                 pdf_variant=None if variant == "none" else variant,
                 pdf_tags=variant != "none",
             )
+    laid.placeholders = [_with_digits(laid, place) for place in laid.placeholders]
     laid.warnings = log.messages
     return laid
+
+
+def _with_digits(laid: Laid, place: Placeholder) -> Placeholder:
+    """Make room for the digits in the font the join subsets (see set_numbers), or leave the
+    number to the overlay when the font is embedded whole by its chunk."""
+    glyphs = place.glyphs
+    use = laid.fonts.get(glyphs.font) if glyphs is not None else None
+    if glyphs is None or use is None or not use.mergeable or glyphs.space not in use.to_unicode:
+        return replace(place, glyphs=None)
+    to_unicode = {gid: str(d) for d, (gid, _, _) in enumerate(glyphs.digits)}
+    widths = {gid: float(width) for gid, width, _ in glyphs.digits}
+    laid.fonts[glyphs.font] = replace(
+        use, to_unicode=to_unicode | use.to_unicode, widths=widths | use.widths
+    )
+    return place
 
 
 # --- joining ---
@@ -618,8 +688,8 @@ def build_fast(
 
     Pieces are read from `cache_dir` when `reuse` (and written there in any case).
     """
-    if variant != "none":
-        raise NotApplicable("tagged PDFs are laid out in one pass")
+    if variant not in FAST_VARIANTS:
+        raise NotApplicable(f"{variant} PDFs are laid out in one pass")
     chunks = split(html)
     pool = _LazyWorkers(jobs, workers)
     try:
@@ -824,6 +894,10 @@ def join(
         for source in sources[1:]:
             out.pages.extend(source.pages)
     _merge_fonts(out, laid, subsets)
+    tagged = "/StructTreeRoot" in out.Root
+    set_numbers(out, laid, numbers, tagged)
+    if tagged:
+        _merge_structure(out, sources, laid)
     flat = [(part, n) for part in laid for n in range(part.pages)]
     total = len(flat)
     overlays = [pikepdf.open(io.BytesIO(data)) for data in overlay_pdfs]
@@ -837,7 +911,10 @@ def join(
         form = out.copy_foreign(overlay_pages[index].as_form_xobject())
         page.add_resource(form, pikepdf.Name.XObject, pikepdf.Name(name))
         page.contents_add(out.make_stream(b"q\n"), prepend=True)
-        page.contents_add(out.make_stream(f"Q\nq {name} Do Q\n".encode()))
+        # Folios are page furniture; a stamped number's words are the ActualText of its
+        # placeholder (_actual_text).
+        drawn = f"/Artifact BMC q {name} Do Q EMC" if tagged else f"q {name} Do Q"
+        page.contents_add(out.make_stream(f"Q\n{drawn}\n".encode()))
     # Named destinations for every anchor (the links between chunks go to them), the outline.
     destinations: list[tuple[str, pikepdf.Array]] = []
     seen: set[str] = set()
@@ -893,6 +970,213 @@ def _start_subsets(
             to_unicode |= use.to_unicode
         jobs[name] = pool.submit(_subset_font, data, found[0].index, to_unicode)
     return jobs
+
+
+def _merge_structure(out, sources: Sequence[Any], laid: Sequence[Laid]) -> None:  # type: ignore[no-untyped-def]
+    """One structure tree for the joined pages, from the pieces' trees.
+
+    WeasyPrint tags page by page: its Document element holds each page's elements in page
+    order, and its parent tree maps page i (StructParents i) to the elements of the page's
+    marked content, and keys from the page count on to the link annotations. So the join
+    appends each later piece's elements to the first piece's Document, and renumbers the
+    parent tree: pages by their place in the issue, annotations after the last page.
+    """
+    import pikepdf
+
+    root = out.Root.StructTreeRoot
+    document = _only(root.K)
+    if document.get("/S") != pikepdf.Name.Document:
+        raise NotApplicable("a structure tree not made by WeasyPrint")
+    kids = list(_as_list(document.K))
+    total = sum(part.pages for part in laid)
+    pages: list[tuple[int, Any]] = []
+    annotations: list[tuple[Any, Any]] = []  # (annotation, element), in the issue's order.
+    first_page = 0
+    for index, (source, part) in enumerate(zip(sources, laid, strict=True)):
+        tree = source.Root.StructTreeRoot
+        entries = _number_tree(tree.ParentTree)
+        if index:
+            piece = _only(tree.K)
+            elements = list(_as_list(piece.K))
+            for element in elements:
+                del element.P  # Else the copy would bring the piece's tree root along.
+            _prefix_ids(elements, f"p{index}-")
+            kids += [out.copy_foreign(element) for element in elements]
+
+        def copy(value, index=index):  # type: ignore[no-untyped-def]
+            if index == 0:
+                return value
+            if isinstance(value, pikepdf.Array):
+                return pikepdf.Array([out.copy_foreign(item) for item in value])
+            return out.copy_foreign(value)
+
+        for key, value in sorted(entries.items()):
+            if key < part.pages:
+                pages.append((first_page + key, copy(value)))
+        for key, value in sorted(entries.items()):
+            if key >= part.pages:
+                annotation = _annotation_of(value)
+                if annotation is None:
+                    raise NotApplicable("a parent tree entry that is no link annotation")
+                annotations.append((copy(annotation), copy(value)))
+        first_page += part.pages
+    for element in kids[len(_as_list(document.K)) :]:
+        element.P = document
+    document.K = pikepdf.Array(kids)
+    for number, page in enumerate(out.pages):
+        page.obj.StructParents = number
+    nums: list[Any] = []
+    for key, value in pages:
+        nums += [key, value]
+    for offset, (annotation, element) in enumerate(annotations):
+        annotation.StructParent = total + offset
+        nums += [total + offset, element]
+    root.ParentTree = out.make_indirect(pikepdf.Dictionary(Nums=pikepdf.Array(nums)))
+    root.ParentTreeNextKey = total + len(annotations)
+
+
+def _only(value):  # type: ignore[no-untyped-def]
+    items = _as_list(value)
+    if len(items) != 1:
+        raise NotApplicable("a structure tree root with other than one Document")
+    return items[0]
+
+
+def _as_list(value) -> list:  # type: ignore[no-untyped-def, type-arg]
+    import pikepdf
+
+    return list(value) if isinstance(value, pikepdf.Array) else [value]
+
+
+def _number_tree(node) -> dict[int, Any]:  # type: ignore[no-untyped-def]
+    found: dict[int, Any] = {}
+    if "/Nums" in node:
+        nums = list(node.Nums)
+        found.update({int(nums[i]): nums[i + 1] for i in range(0, len(nums), 2)})
+    for kid in node.get("/Kids", ()):
+        found.update(_number_tree(kid))
+    return found
+
+
+def _annotation_of(element):  # type: ignore[no-untyped-def]
+    """The link annotation a Link element's object reference points to."""
+    for kid in _as_list(element.get("/K", [])):
+        if isinstance(kid, int) or not hasattr(kid, "get"):
+            continue
+        if kid.get("/Type") == "/OBJR":
+            return kid.Obj
+    return None
+
+
+def _prefix_ids(elements: Sequence[Any], prefix: str) -> None:  # type: ignore[no-untyped-def]
+    """Table header ids are unique within a piece only (WeasyPrint numbers them by object)."""
+    import pikepdf
+
+    stack = list(elements)
+    while stack:
+        element = stack.pop()
+        if not hasattr(element, "get"):
+            continue
+        if "/ID" in element:
+            element.ID = pikepdf.String(prefix + str(element.ID))
+        attributes = element.get("/A")
+        if attributes is not None and hasattr(attributes, "get") and "/Headers" in attributes:
+            attributes.Headers = pikepdf.Array(
+                [pikepdf.String(prefix + str(h)) for h in attributes.Headers]
+            )
+        stack += [k for k in _as_list(element.get("/K", [])) if hasattr(k, "get")]
+
+
+def set_numbers(out, laid: Sequence[Laid], numbers: dict[str, int], tagged: bool) -> None:  # type: ignore[no-untyped-def]
+    """Set each page number into its placeholder: the figure spaces at the end of the
+    placeholder's text become the number's digits, in the same font, as one pass would have
+    written them. The number is then real text where it stands (in its marked content, in a
+    tagged PDF). Placeholders without glyphs are left to the overlay (untagged only).
+    """
+    import pikepdf
+
+    flat = [(part, n) for part in laid for n in range(part.pages)]
+    for (part, n), page in zip(flat, out.pages, strict=True):
+        places = [p for p in part.placeholders if p.page == n and p.target in numbers]
+        if tagged and any(p.glyphs is None for p in places):
+            raise NotApplicable("a page number that cannot be set in its own text")
+        places = [p for p in places if p.glyphs is not None]
+        if not places:
+            continue
+        operations = list(pikepdf.parse_content_stream(page))
+        font = ""
+        waiting = list(places)
+        for index, (operands, operator) in enumerate(operations):
+            name = str(operator)
+            if name == "Tf":
+                font = str(operands[0]).lstrip("/")
+            elif name in ("TJ", "Tj") and waiting and font == waiting[0].glyphs.font:  # type: ignore[union-attr]
+                place = waiting[0]
+                items = _glyph_items(operands[0])
+                kept = _without_placeholder(items, place.glyphs.space)  # type: ignore[union-attr]
+                if kept is None:
+                    continue
+                for digit in str(numbers[place.target]):
+                    gid, _, kerning = place.glyphs.digits[int(digit)]  # type: ignore[union-attr]
+                    kept.append(gid)
+                    if kerning:
+                        kept.append(-float(kerning))
+                operations[index] = pikepdf.ContentStreamInstruction(
+                    [_tj_array(kept)], pikepdf.Operator("TJ")
+                )
+                waiting.pop(0)
+        if waiting:
+            raise NotApplicable("a placeholder not found in its page's text")
+        page.obj.Contents = out.make_stream(pikepdf.unparse_content_stream(operations))
+
+
+def _glyph_items(operand) -> list[int | float]:  # type: ignore[no-untyped-def]
+    """A Tj string or TJ array as glyph ids (int) and adjustments (negated, float)."""
+    import pikepdf
+
+    parts = list(operand) if isinstance(operand, pikepdf.Array) else [operand]
+    items: list[int | float] = []
+    for part in parts:
+        if isinstance(part, pikepdf.String):
+            data = bytes(part)
+            items += [int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data) - 1, 2)]
+        else:
+            items.append(-float(part))
+    return items
+
+
+def _without_placeholder(items: list[int | float], space: int) -> list[int | float] | None:
+    """The items before the trailing DIGITS figure spaces, or None if they do not end so."""
+    seen = 0
+    for index in range(len(items) - 1, -1, -1):
+        item = items[index]
+        if isinstance(item, float):
+            continue
+        if item != space:
+            return None
+        seen += 1
+        if seen == DIGITS:
+            return items[:index]
+    return None
+
+
+def _tj_array(items: list[int | float]):  # type: ignore[no-untyped-def]
+    """Glyph ids and adjustments back into a TJ array (adjustments as WeasyPrint writes them)."""
+    import pikepdf
+
+    array: list = []  # type: ignore[type-arg]
+    run = b""
+    for item in items:
+        if isinstance(item, float):
+            if run:
+                array.append(pikepdf.String(run))
+                run = b""
+            array.append(-item)
+        else:
+            run += item.to_bytes(2, "big")
+    if run:
+        array.append(pikepdf.String(run))
+    return pikepdf.Array(array)
 
 
 def _merge_fonts(out, laid: Sequence[Laid], subsets: dict[str, Future]) -> None:  # type: ignore[no-untyped-def]
@@ -1116,7 +1400,7 @@ def _overlay_html(
             if part.name in skip:
                 continue
             for place in part.placeholders:
-                if place.page != n or place.target not in numbers:
+                if place.page != n or place.target not in numbers or place.glyphs is not None:
                     continue
                 type_ = types.setdefault(place.css, f"mh-type-{len(types)}")
                 stamp = etree.SubElement(
