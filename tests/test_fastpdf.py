@@ -181,3 +181,36 @@ def test_one_pass_given_known_page_numbers_is_the_same_pdf(pair) -> None:  # typ
     # Wrong numbers are found out and corrected.
     wrong = package_pdf(issue, _rendered(issue), "none", known=dict.fromkeys(numbers, 99))
     assert wrong.data == single.data
+
+
+def test_tagged_tables_keep_their_headers_apart(tmp_path: Path) -> None:
+    """Table header ids are made per piece (from PDF object numbers, so two like articles get
+    the same ones): the join keeps them unique, and every cell still names its own headers."""
+    rows = "\n".join(f"| Tide {i} | {i * 3} |" for i in range(1, 4))
+    for n in range(1, 5):
+        (tmp_path / f"table-{n}.md").write_text(
+            f"+++\ntitle = 'Table {'ABCD'[n - 1]}'\ndate = 2026-11-0{n}\n+++\n\n"
+            f"A short table follows.\n\n| Tide | Height |\n| --- | --- |\n{rows}\n"
+        )
+    issue, _ = prepare(tmp_path, title="Tables")
+    rendered = _rendered(issue)
+    single = package_pdf(issue, rendered, "pdf/ua-1")
+    fast = fastpdf.build_fast(issue, rendered.html, variant="pdf/ua-1", jobs=1)
+    one, two = pikepdf.open(io.BytesIO(single.data)), pikepdf.open(io.BytesIO(fast.data))
+    assert structure(two) == structure(one)
+    ids: list[str] = []
+    headers: list[str] = []
+    stack = list(two.Root.StructTreeRoot.K)
+    while stack:
+        element = stack.pop()
+        if not isinstance(element, pikepdf.Dictionary):
+            continue
+        if "/ID" in element:
+            ids.append(str(element.ID))
+        attributes = element.get("/A")
+        if isinstance(attributes, pikepdf.Dictionary) and "/Headers" in attributes:
+            headers += [str(h) for h in attributes.Headers]
+        kids = element.get("/K")
+        stack += list(kids) if isinstance(kids, pikepdf.Array) else [kids]
+    assert len(ids) == 8 and len(set(ids)) == 8
+    assert len(headers) == 24 and set(headers) <= set(ids)
