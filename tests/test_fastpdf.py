@@ -214,3 +214,13 @@ def test_tagged_tables_keep_their_headers_apart(tmp_path: Path) -> None:
         stack += list(kids) if isinstance(kids, pikepdf.Array) else [kids]
     assert len(ids) == 8 and len(set(ids)) == 8
     assert len(headers) == 24 and set(headers) <= set(ids)
+
+
+def test_two_builds_in_one_process_each_embed_their_fonts() -> None:
+    """Pieces laid out in this process (one job) send each font file once per build: a second
+    build without a cache folder still has every font to subset."""
+    issue, _ = prepare(EXAMPLE)
+    html = _rendered(issue).html
+    first = fastpdf.build_fast(issue, html, jobs=1)
+    second = fastpdf.build_fast(issue, html, jobs=1)
+    assert second.pages == first.pages and second.data == first.data

@@ -691,6 +691,8 @@ def build_fast(
     if variant not in FAST_VARIANTS:
         raise NotApplicable(f"{variant} PDFs are laid out in one pass")
     chunks = split(html)
+    # Pieces laid out in this process send each font file once per build, not once ever.
+    _SENT_FONTS.clear()
     pool = _LazyWorkers(jobs, workers)
     try:
         return _build_fast(issue, html, chunks, variant, cache_dir, pool, reuse)
@@ -1088,13 +1090,14 @@ def _prefix_ids(elements: Sequence[Any], prefix: str) -> None:  # type: ignore[n
 
 
 def set_numbers(out, laid: Sequence[Laid], numbers: dict[str, int], tagged: bool) -> None:  # type: ignore[no-untyped-def]
-    """Set each page number into its placeholder: the figure spaces at the end of the
-    placeholder's text become the number's digits, in the same font, as one pass would have
-    written them. The number is then real text where it stands (in its marked content, in a
+    """Set each page number into its placeholder: the figure spaces that end the
+    placeholder's text become the number's digits, in the same font, written as WeasyPrint
+    writes glyphs. The number is then real text where it stands (in its marked content, in a
     tagged PDF). Placeholders without glyphs are left to the overlay (untagged only).
-    """
-    import pikepdf
 
+    The page's content is edited as bytes: WeasyPrint ends such a text with its figure
+    spaces, `<0411>0<0411>0<0411>0<0411>0<0411>0] TJ`, after a `/FONT size Tf`.
+    """
     flat = [(part, n) for part in laid for n in range(part.pages)]
     for (part, n), page in zip(flat, out.pages, strict=True):
         places = [p for p in part.placeholders if p.page == n and p.target in numbers]
@@ -1103,80 +1106,41 @@ def set_numbers(out, laid: Sequence[Laid], numbers: dict[str, int], tagged: bool
         places = [p for p in places if p.glyphs is not None]
         if not places:
             continue
-        operations = list(pikepdf.parse_content_stream(page))
-        font = ""
-        waiting = list(places)
-        for index, (operands, operator) in enumerate(operations):
-            name = str(operator)
-            if name == "Tf":
-                font = str(operands[0]).lstrip("/")
-            elif name in ("TJ", "Tj") and waiting and font == waiting[0].glyphs.font:  # type: ignore[union-attr]
-                place = waiting[0]
-                items = _glyph_items(operands[0])
-                kept = _without_placeholder(items, place.glyphs.space)  # type: ignore[union-attr]
-                if kept is None:
-                    continue
-                for digit in str(numbers[place.target]):
-                    gid, _, kerning = place.glyphs.digits[int(digit)]  # type: ignore[union-attr]
-                    kept.append(gid)
-                    if kerning:
-                        kept.append(-float(kerning))
-                operations[index] = pikepdf.ContentStreamInstruction(
-                    [_tj_array(kept)], pikepdf.Operator("TJ")
-                )
-                waiting.pop(0)
-        if waiting:
-            raise NotApplicable("a placeholder not found in its page's text")
-        page.obj.Contents = out.make_stream(pikepdf.unparse_content_stream(operations))
+        contents = page.obj.Contents
+        data = b"".join(stream.read_bytes() for stream in (_as_list(contents) if contents else ()))
+        parts: list[bytes] = []
+        copied = 0  # Bytes of `data` before this are in `parts`.
+        for place in places:
+            glyphs = place.glyphs
+            assert glyphs is not None
+            pattern = re.compile(
+                rb"(?:<%04x>(?:-?\d+(?:\.\d+)?)?){%d}\]\s*TJ" % (glyphs.space, DIGITS)
+            )
+            search = copied
+            while True:
+                found = pattern.search(data, search)
+                if found is None:
+                    raise NotApplicable("a placeholder not found in its page's text")
+                if _font_at(data, found.start()) == glyphs.font:
+                    break
+                search = found.end()
+            digits = b"".join(
+                b"<%04x>%s" % (gid, str(kerning).encode() if kerning else b"")
+                for gid, _, kerning in (glyphs.digits[int(d)] for d in str(numbers[place.target]))
+            )
+            parts += [data[copied : found.start()], digits, b"] TJ"]
+            copied = found.end()
+        parts.append(data[copied:])
+        page.obj.Contents = out.make_stream(b"".join(parts))
 
 
-def _glyph_items(operand) -> list[int | float]:  # type: ignore[no-untyped-def]
-    """A Tj string or TJ array as glyph ids (int) and adjustments (negated, float)."""
-    import pikepdf
-
-    parts = list(operand) if isinstance(operand, pikepdf.Array) else [operand]
-    items: list[int | float] = []
-    for part in parts:
-        if isinstance(part, pikepdf.String):
-            data = bytes(part)
-            items += [int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data) - 1, 2)]
-        else:
-            items.append(-float(part))
-    return items
-
-
-def _without_placeholder(items: list[int | float], space: int) -> list[int | float] | None:
-    """The items before the trailing DIGITS figure spaces, or None if they do not end so."""
-    seen = 0
-    for index in range(len(items) - 1, -1, -1):
-        item = items[index]
-        if isinstance(item, float):
-            continue
-        if item != space:
-            return None
-        seen += 1
-        if seen == DIGITS:
-            return items[:index]
-    return None
-
-
-def _tj_array(items: list[int | float]):  # type: ignore[no-untyped-def]
-    """Glyph ids and adjustments back into a TJ array (adjustments as WeasyPrint writes them)."""
-    import pikepdf
-
-    array: list = []  # type: ignore[type-arg]
-    run = b""
-    for item in items:
-        if isinstance(item, float):
-            if run:
-                array.append(pikepdf.String(run))
-                run = b""
-            array.append(-item)
-        else:
-            run += item.to_bytes(2, "big")
-    if run:
-        array.append(pikepdf.String(run))
-    return pikepdf.Array(array)
+def _font_at(data: bytes, position: int) -> str:
+    """The font set by the last `/NAME size Tf` before this position of a content stream."""
+    operator = data.rfind(b" Tf", 0, position)
+    name = data.rfind(b"/", 0, operator)
+    if operator < 0 or name < 0:
+        return ""
+    return data[name + 1 : operator].split()[0].decode("latin-1")
 
 
 def _merge_fonts(out, laid: Sequence[Laid], subsets: dict[str, Future]) -> None:  # type: ignore[no-untyped-def]
