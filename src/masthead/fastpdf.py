@@ -30,6 +30,7 @@ WeasyPrint pass (tests compare them). The PDF/A variants are laid out in one pas
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import io
 import multiprocessing
@@ -49,13 +50,17 @@ from lxml import html as lxml_html
 
 from masthead.model import Asset, BuildWarning, Issue, PageStart
 
-VERSION = "4"  # Of the chunk cache format and method: a change here lays everything out anew.
+VERSION = "7"  # Of the chunk cache format and method: a change here lays everything out anew.
 SENTINEL = -7_000_003  # The page value given to a reference whose number is not known yet.
 FIGURE_SPACE = "\u2007"  # A digit's width, and never a line break: the placeholder.
 PT = 0.75  # CSS px to PDF points.
 CACHE_DIR = "chunks"  # Under the build's state folder (dist/.masthead/).
 MAX_ROUNDS = 4
 DIGITS = 5  # Figure spaces in a placeholder (see Chunk.digits).
+# A chunk's page counter starts here: its folios print zeros, which set_numbers replaces
+# (WeasyPrint draws no text made of spaces only, as a folio of figure spaces would be).
+PAGE_SENTINEL = SENTINEL - 2_000_000
+FOLIO_MARK = "0" * DIGITS
 # Untagged, and tagged PDF/UA-1: the join merges the pieces' structure trees. The PDF/A
 # variants (archives, rarely built) stay one pass.
 FAST_VARIANTS = ("none", "pdf/ua-1")
@@ -102,11 +107,44 @@ class Placeholder:
 
 @dataclass(frozen=True)
 class Glyphs:
-    """The figure space and digits of a placeholder's font, as WeasyPrint writes them."""
+    """The figure space and digits of a placeholder's font, as WeasyPrint would write them:
+    glyph ids, their widths in the font (1/1000 em), and their advances as set (the same, or
+    kerned), alone and before each other digit."""
 
     font: str  # The font's resource name (WeasyPrint's hash of its description).
-    space: int  # Glyph id of the figure space.
-    digits: tuple[tuple[int, int, int], ...]  # "0" to "9": glyph id, width and kerning (1/1000 em).
+    size: float  # As WeasyPrint sets it (Tf), CSS px.
+    space: tuple[int, int, float]  # Figure space: glyph id, width, advance.
+    digits: tuple[tuple[int, int, float], ...]  # "0" to "9", the same.
+    pairs: tuple[tuple[float, ...], ...]  # pairs[a][b]: what digit a gains before digit b.
+
+    def run(self, text: str) -> list[tuple[int, float]]:
+        """Each glyph of a text of figure spaces and digits, and the TJ adjustment after it."""
+        found: list[tuple[int, float]] = []
+        for index, char in enumerate(text):
+            if char == FIGURE_SPACE:
+                gid, width, advance = self.space
+            else:
+                gid, width, advance = self.digits[int(char)]
+                after = text[index + 1 : index + 2]
+                if after.isdigit():
+                    advance += self.pairs[int(char)][int(after)]
+            found.append((gid, width - advance))
+        return found
+
+    def advance(self, text: str) -> float:
+        """The width of such a text as set, CSS px."""
+        widths = {self.space[0]: self.space[1]} | {g: w for g, w, _ in self.digits}
+        return sum(widths[gid] - kerning for gid, kerning in self.run(text)) * self.size / 1000
+
+
+@dataclass(frozen=True)
+class FolioMark:
+    """A folio the chunk drew itself, its page number as figure spaces: set_numbers sets the
+    number in their place and moves the text as the margin box's alignment would."""
+
+    page: int  # 0-based, in the chunk.
+    glyphs: Glyphs
+    align: str  # "left", "center" or "right".
 
 
 @dataclass(frozen=True)
@@ -145,7 +183,8 @@ class Laid:
     placeholders: list[Placeholder] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     name: str = ""  # The chunk's.
-    folios: list[Folio] = field(default_factory=list)
+    folios: list[Folio] = field(default_factory=list)  # Drawn by the overlay.
+    folio_marks: list[FolioMark] = field(default_factory=list)  # Set in place.
     fonts: dict[str, FontUse] = field(default_factory=dict)  # By resource name (font hash).
     # Font files before subsetting, by digest: sent once per worker, kept beside the cache.
     font_files: dict[str, bytes] = field(default_factory=dict)
@@ -276,6 +315,8 @@ def known_targets(
     def patched_render(self, counter_value, *args, **kwargs):  # type: ignore[no-untyped-def]
         if counter_value == SENTINEL:
             return FIGURE_SPACE * digits
+        if PAGE_SENTINEL <= counter_value < PAGE_SENTINEL + 1_000_000:
+            return FOLIO_MARK
         return render_value(self, counter_value, *args, **kwargs)
 
     targets.TargetCollector.lookup_target = patched_lookup
@@ -301,6 +342,32 @@ def _uses_page_counter(box) -> bool:  # type: ignore[no-untyped-def]
         # A folio beside a running string: the overlay could not set it the same.
         raise NotApplicable(f"a margin box shows the page number with {mixed[0]}")
     return paged
+
+
+def _folio_mark(box, number: int) -> FolioMark | None:  # type: ignore[no-untyped-def]
+    """A folio whose number can be set into the chunk's own text: words, then the page
+    number in decimal, on one line, left to right, in one font with its digits."""
+    from weasyprint.formatting_structure import boxes
+
+    content = box.style["content"]
+    kinds = [token[0] for token in content]
+    if kinds.count("counter()") != 1 or kinds[-1] != "counter()":
+        return None
+    if any(kind not in ("string", "counter()") for kind in kinds):
+        return None
+    name, style = content[-1][1][0], content[-1][1][-1]
+    if name != "page" or style != "decimal" or box.style["direction"] != "ltr":
+        return None
+    lines = [b for b in box.descendants() if isinstance(b, boxes.LineBox)]
+    texts = [b for b in box.descendants() if isinstance(b, boxes.TextBox)]
+    if len(lines) != 1 or len(texts) != 1 or not texts[0].text.endswith(FOLIO_MARK):
+        return None
+    glyphs = _glyphs(texts[0].style)
+    if glyphs is None:
+        return None
+    align = box.style["text_align_all"]
+    align = {"start": "left", "end": "right", "justify": "left"}.get(align, align)
+    return FolioMark(number, glyphs, align if align in ("left", "right") else "center")
 
 
 def _folio(box, number: int) -> Folio | None:  # type: ignore[no-untyped-def]
@@ -414,43 +481,78 @@ _GLYPHS: dict[str, Glyphs | None] = {}
 
 
 def _glyphs(style) -> Glyphs | None:  # type: ignore[no-untyped-def]
-    """The figure space and digits of this type, shaped as WeasyPrint shapes a text box, with
-    the widths and kerning it would write for them (weasyprint.draw.text.draw_first_line).
-    None when they do not come from one font, or shape with offsets."""
+    """The figure space and digits of this type, shaped as WeasyPrint shapes a text box (alone
+    and in pairs, for kerning), with the widths it writes for them
+    (weasyprint.draw.text.draw_first_line). None when they do not all come from one font, or
+    shape with offsets."""
     key = _css_of(style) + str(style["lang"])
-    if key in _GLYPHS:
-        return _GLYPHS[key]
+    if key not in _GLYPHS:
+        _GLYPHS[key] = _shape_digits(style)
+    return _GLYPHS[key]
+
+
+def _shape_digits(style) -> Glyphs | None:  # type: ignore[no-untyped-def]
     from weasyprint.pdf.fonts import Font
     from weasyprint.text.ffi import FROM_UNITS, ffi, pango
     from weasyprint.text.fonts import get_pango_font_key
     from weasyprint.text.line_break import create_layout
 
-    found = None
-    layout = create_layout(FIGURE_SPACE + "0123456789", style, None, None, 0)
-    line = layout.get_first_line()[0]
-    run = line.runs
-    if run != ffi.NULL and run.next == ffi.NULL and run.data.glyphs.num_glyphs == 11:
+    fonts: set[int] = set()
+
+    def shape(text: str) -> list[tuple[int, float]] | None:  # Glyph ids and advances.
+        layout = create_layout(text, style, None, None, 0)  # Kept: the run points into it.
+        run = layout.get_first_line()[0].runs
+        if run == ffi.NULL or run.next != ffi.NULL or run.data.glyphs.num_glyphs != len(text):
+            return None
         item = run.data
-        pango_font = item.item.analysis.font
-        _, description, font_size = get_pango_font_key(pango_font)
-        font = Font(pango_font, description, font_size)
-        if pango.pango_version() < 14802 or font.png:
-            font_size = style["font_size"]
-        ink, logical = ffi.new("PangoRectangle *"), ffi.new("PangoRectangle *")
-        shaped: list[tuple[int, int, int]] = []
-        for info in item.glyphs.glyphs[0:11]:
+        fonts.add(int(ffi.cast("uintptr_t", item.item.analysis.font)))
+        shaped = []
+        for info in item.glyphs.glyphs[0 : len(text)]:
             gid = info.glyph
-            bad = gid == pango.PANGO_GLYPH_EMPTY or gid & pango.PANGO_GLYPH_UNKNOWN_FLAG
-            if bad or info.geometry.x_offset or info.geometry.y_offset or font.bitmap:
-                break
-            pango.pango_font_get_glyph_extents(pango_font, gid, ink, logical)
-            width = round(logical.width * 1000 * FROM_UNITS / font_size)
-            kerning = width - info.geometry.width * 1000 * FROM_UNITS / font_size
-            shaped.append((gid, width, int(kerning) if kerning else 0))
-        if len(shaped) == 11:
-            found = Glyphs(font.hash, shaped[0][0], tuple(shaped[1:]))
-    _GLYPHS[key] = found
-    return found
+            if gid == pango.PANGO_GLYPH_EMPTY or gid & pango.PANGO_GLYPH_UNKNOWN_FLAG:
+                return None
+            if info.geometry.x_offset or info.geometry.y_offset:
+                return None
+            shaped.append((gid, info.geometry.width * FROM_UNITS))
+        return shaped
+
+    alone = [shape(c) for c in FIGURE_SPACE + "0123456789"]
+    # Every pair in one text ("00 01 … 99"): the first digit's advance there is kerned.
+    together = shape(" ".join(a + b for a in "0123456789" for b in "0123456789"))
+    if any(s is None for s in alone) or together is None:
+        return None
+    pairs = [
+        [together[(10 * a + b) * 3 : (10 * a + b) * 3 + 1] for b in range(10)] for a in range(10)
+    ]
+    if len(fonts) != 1:
+        return None
+    layout = create_layout("0", style, None, None, 0)
+    pango_font = layout.get_first_line()[0].runs.data.item.analysis.font
+    _, description, font_size = get_pango_font_key(pango_font)
+    font = Font(pango_font, description, font_size)
+    if pango.pango_version() < 14802 or font.png:
+        font_size = style["font_size"]
+    if font.bitmap:
+        return None
+    ink, logical = ffi.new("PangoRectangle *"), ffi.new("PangoRectangle *")
+
+    def glyph(shaped: list[tuple[int, float]]) -> tuple[int, int, float]:
+        gid, advance = shaped[0]
+        pango.pango_font_get_glyph_extents(pango_font, gid, ink, logical)
+        width = round(logical.width * 1000 * FROM_UNITS / font_size)
+        return gid, width, advance * 1000 / font_size
+
+    units = 1000 / font_size
+    return Glyphs(
+        font.hash,
+        font_size,
+        glyph(alone[0]),  # type: ignore[arg-type]
+        tuple(glyph(s) for s in alone[1:]),  # type: ignore[arg-type]
+        tuple(
+            tuple(pair[0][1] * units - alone[1 + a][0][1] * units for pair in row)  # type: ignore[index]
+            for a, row in enumerate(pairs)
+        ),
+    )
 
 
 _FONTS: list = []
@@ -511,14 +613,15 @@ def _recording_fonts(laid: Laid) -> Iterator[None]:
 
 
 def _stylesheet(css: str, fetcher):  # type: ignore[no-untyped-def]
-    """The issue's stylesheet, parsed once per process (it is the same for every chunk)."""
+    """A stylesheet parsed once per process: the issue's is the same for every chunk."""
     from weasyprint import CSS
 
     from masthead import pdf
 
     key = hashlib.sha256(css.encode()).hexdigest()
     if key not in _SHEETS:
-        _SHEETS.clear()
+        if len(_SHEETS) >= 4:  # The issue's, the page counter's, the overlay's fonts.
+            _SHEETS.clear()
         _SHEETS[key] = CSS(
             string=css, base_url=pdf.ASSET_BASE, url_fetcher=fetcher, font_config=_font_config()
         )
@@ -534,6 +637,7 @@ def lay_out(chunk: Chunk, assets: tuple[Asset, ...], variant: str, draft: bool =
 
     fetcher = pdf.asset_fetcher(SimpleNamespace(assets=assets))
     sheets = [_stylesheet(chunk.css, fetcher)] if chunk.css else []
+    sheets.append(_stylesheet(f"@page :first {{ counter-set: page {PAGE_SENTINEL} }}", fetcher))
     with pdf._weasyprint_warnings() as log, _outside_targets(chunk):
         # As the one-pass layout: finished, and lost footnotes set as endnotes instead.
         _, document = pdf.lay_out(
@@ -550,6 +654,11 @@ def lay_out(chunk: Chunk, assets: tuple[Asset, ...], variant: str, draft: bool =
             kept = []
             for child in box.children:
                 if type(child).__name__ == "MarginBox" and _uses_page_counter(child):
+                    mark = _folio_mark(child, number)
+                    if mark is not None:
+                        laid.folio_marks.append(mark)
+                        kept.append(child)
+                        continue
                     folio = _folio(child, number)
                     if folio is not None:
                         laid.folios.append(folio)
@@ -575,35 +684,49 @@ def lay_out(chunk: Chunk, assets: tuple[Asset, ...], variant: str, draft: bool =
                 pdf_tags=variant != "none",
             )
     laid.placeholders = [_with_digits(laid, place) for place in laid.placeholders]
+    for mark in laid.folio_marks:
+        if _digits_room(laid, mark.glyphs, mark.glyphs.digits[0][0]) is None:
+            raise NotApplicable("a folio's font is embedded whole")  # Never with WeasyPrint 70.
     laid.warnings = log.messages
     return laid
 
 
 def _with_digits(laid: Laid, place: Placeholder) -> Placeholder:
-    """Make room for the digits in the font the join subsets (see set_numbers), or leave the
-    number to the overlay when the font is embedded whole by its chunk."""
-    glyphs = place.glyphs
-    use = laid.fonts.get(glyphs.font) if glyphs is not None else None
-    if glyphs is None or use is None or not use.mergeable or glyphs.space not in use.to_unicode:
+    """The placeholder, its digits in the font the join subsets; or without glyphs (its number
+    left to the overlay) when the font is embedded whole by its chunk."""
+    if place.glyphs is None or _digits_room(laid, place.glyphs, place.glyphs.space[0]) is None:
         return replace(place, glyphs=None)
+    return place
+
+
+def _digits_room(laid: Laid, glyphs: Glyphs, drawn: int) -> FontUse | None:
+    """Add the digits to the chunk's use of their font (see set_numbers), which must have
+    drawn the placeholder's glyph `drawn`."""
+    use = laid.fonts.get(glyphs.font)
+    if use is None or not use.mergeable or drawn not in use.to_unicode:
+        return None
     to_unicode = {gid: str(d) for d, (gid, _, _) in enumerate(glyphs.digits)}
     widths = {gid: float(width) for gid, width, _ in glyphs.digits}
-    laid.fonts[glyphs.font] = replace(
-        use, to_unicode=to_unicode | use.to_unicode, widths=widths | use.widths
-    )
-    return place
+    use = replace(use, to_unicode=to_unicode | use.to_unicode, widths=widths | use.widths)
+    laid.fonts[glyphs.font] = use
+    return use
 
 
 # --- joining ---
 
 
-def _chunk_key(chunk: Chunk, assets: dict[str, str], variant: str) -> str:
+@functools.cache
+def _engine() -> str:
     from importlib.metadata import version
 
+    return version("weasyprint")
+
+
+def _chunk_key(chunk: Chunk, assets: dict[str, str], variant: str) -> str:
     digest = hashlib.sha256()
     for part in (
         VERSION,
-        version("weasyprint"),
+        _engine(),
         variant,
         chunk.css,
         chunk.html,
@@ -715,6 +838,10 @@ class _LazyWorkers:
             self.own = Workers(self.jobs)
         return self.own or self.inline
 
+    def running(self) -> Workers:
+        """Workers already started, else this process."""
+        return self.given or self.own or self.inline
+
     def close(self) -> None:
         if self.own is not None:
             self.own.close()
@@ -779,16 +906,19 @@ def _build_fast(
     else:
         raise NotApplicable("page numbers did not settle")
     fonts = _font_files(current, font_files, cache_dir, cache_files)
-    pool = workers.for_batch(len(segments) + len(fonts))
-    subsets = _start_subsets(current, fonts, pool)
+    pool = workers.for_batch(len(segments))
+    # Subsets are quick: in the workers when they are there, else here (not worth a pool).
+    subsets = _start_subsets(current, fonts, workers.running(), cache_dir)
     overlays.start(segments, pool)
     data, pages, page_map = join(current, numbers, overlays.results(segments), subsets)
+    subsets.to_cache(cache_files)
     notes = [BuildWarning(f"PDF: {m}", issue.source) for c in current for m in c.warnings]
     keep: set[Path] = set()
     if cache_dir is not None:
         # Every piece laid out or read in any round: the next build goes through them too.
         keep = {cache_dir / f"{key}.pickle" for key in laid}
         keep |= {cache_dir / f"font-{digest}.bin" for digest in fonts}
+        keep |= {cache_dir / f"subset-{key}.bin" for key in subsets.keys_used}
         keep |= {overlays.file(text) for text in segments}  # type: ignore[misc]
     from masthead.pdf import link_targets
 
@@ -904,9 +1034,9 @@ def join(
     total = len(flat)
     overlays = [pikepdf.open(io.BytesIO(data)) for data in overlay_pdfs]
     overlay_pages = [page for overlay in overlays for page in overlay.pages]
-    if len(overlay_pages) != total:
+    if overlay_pages and len(overlay_pages) != total:
         raise NotApplicable("the overlay did not give one page per page")
-    for index, page in enumerate(out.pages):
+    for index, page in enumerate(out.pages if overlay_pages else ()):
         # As Page.add_overlay, with names of our own: the same input gives the same bytes.
         # (A chunk's pages share one resource dictionary: each page needs its own name.)
         name = f"/MastheadOverlay{index}"
@@ -952,25 +1082,54 @@ def join(
     return buffer.getvalue(), total, page_map
 
 
+class _Subsets(dict):  # type: ignore[type-arg]
+    """Font name: its subset (a Future); the cache keys of the subsets used, and the cache
+    files of those made in this build (font name: file)."""
+
+    keys_used: set[str]
+    new_files: dict[str, Path]
+
+    def to_cache(self, cache_files: dict[Path, bytes]) -> None:
+        for name, file in self.new_files.items():
+            data = self[name].result()
+            if data is not None:
+                cache_files[file] = data
+
+
 def _start_subsets(
-    laid: Sequence[Laid], files: dict[str, bytes], pool: Workers
-) -> dict[str, Future]:
-    """Subset each mergeable font to the glyphs of every chunk, in the workers."""
+    laid: Sequence[Laid], files: dict[str, bytes], pool: Workers, cache_dir: Path | None = None
+) -> _Subsets:
+    """Subset each mergeable font to the glyphs of every chunk; each subset is cached by its
+    font file and glyphs (an edit seldom brings a new glyph)."""
     uses: dict[str, list[FontUse]] = {}
     for part in laid:
         for name, use in part.fonts.items():
             uses.setdefault(name, []).append(use)
-    jobs: dict[str, Future] = {}
+    jobs = _Subsets()
+    jobs.keys_used, jobs.new_files = set(), {}
     for name, found in uses.items():
         if not all(use.mergeable for use in found) or len({u.digest for u in found}) != 1:
             continue  # _merge_fonts says why, or leaves the font as its chunks embed it.
-        data = files.get(found[0].digest)
-        if data is None:
-            continue
         to_unicode: dict[int, str] = {}
         for use in found:
             to_unicode |= use.to_unicode
+        key = hashlib.sha256(
+            f"{VERSION}\0{found[0].digest}\0{found[0].index}\0{sorted(to_unicode.items())}".encode()
+        ).hexdigest()[:32]
+        file = cache_dir / f"subset-{key}.bin" if cache_dir is not None else None
+        if file is not None and file.is_file():
+            done: Future = Future()
+            done.set_result(file.read_bytes())
+            jobs[name] = done
+            jobs.keys_used.add(key)
+            continue
+        data = files.get(found[0].digest)
+        if data is None:
+            continue
         jobs[name] = pool.submit(_subset_font, data, found[0].index, to_unicode)
+        if file is not None:
+            jobs.keys_used.add(key)
+            jobs.new_files[name] = file
     return jobs
 
 
@@ -1090,57 +1249,100 @@ def _prefix_ids(elements: Sequence[Any], prefix: str) -> None:  # type: ignore[n
 
 
 def set_numbers(out, laid: Sequence[Laid], numbers: dict[str, int], tagged: bool) -> None:  # type: ignore[no-untyped-def]
-    """Set each page number into its placeholder: the figure spaces that end the
-    placeholder's text become the number's digits, in the same font, written as WeasyPrint
-    writes glyphs. The number is then real text where it stands (in its marked content, in a
-    tagged PDF). Placeholders without glyphs are left to the overlay (untagged only).
+    """Set each page number into its placeholder, and each folio's: the figure spaces that
+    end the text become the number's digits, in the same font, written as WeasyPrint writes
+    glyphs; a folio's text moves as its margin box's alignment would move it. The numbers are
+    then real text where they stand (in their marked content, in a tagged PDF). Placeholders
+    without glyphs are left to the overlay (untagged only).
 
-    The page's content is edited as bytes: WeasyPrint ends such a text with its figure
-    spaces, `<0411>0<0411>0<0411>0<0411>0<0411>0] TJ`, after a `/FONT size Tf`.
+    The page's content is edited as bytes: WeasyPrint sets such a text as
+    `BT 1 0 0 -1 X Y Tm /FONT SIZE Tf [<0411>0<0411>0<0411>0<0411>0<0411>0] TJ ET`.
     """
     flat = [(part, n) for part in laid for n in range(part.pages)]
-    for (part, n), page in zip(flat, out.pages, strict=True):
+    for issue_page, ((part, n), page) in enumerate(zip(flat, out.pages, strict=True), start=1):
         places = [p for p in part.placeholders if p.page == n and p.target in numbers]
         if tagged and any(p.glyphs is None for p in places):
             raise NotApplicable("a page number that cannot be set in its own text")
-        places = [p for p in places if p.glyphs is not None]
-        if not places:
+        marks: list[tuple[Glyphs, str, str, str]] = [
+            (p.glyphs, str(numbers[p.target]), "left", FIGURE_SPACE * DIGITS)
+            for p in places
+            if p.glyphs is not None
+        ]
+        marks += [
+            (m.glyphs, str(issue_page), m.align, FOLIO_MARK)
+            for m in part.folio_marks
+            if m.page == n
+        ]
+        if not marks:
             continue
         contents = page.obj.Contents
         data = b"".join(stream.read_bytes() for stream in (_as_list(contents) if contents else ()))
-        parts: list[bytes] = []
-        copied = 0  # Bytes of `data` before this are in `parts`.
-        for place in places:
-            glyphs = place.glyphs
-            assert glyphs is not None
-            pattern = re.compile(
-                rb"(?:<%04x>(?:-?\d+(?:\.\d+)?)?){%d}\]\s*TJ" % (glyphs.space, DIGITS)
-            )
-            search = copied
-            while True:
-                found = pattern.search(data, search)
-                if found is None:
-                    raise NotApplicable("a placeholder not found in its page's text")
-                if _font_at(data, found.start()) == glyphs.font:
-                    break
-                search = found.end()
+        edits: list[tuple[int, int, bytes]] = []  # (start, end, new bytes), not overlapping
+        for glyphs, number, align, marker in marks:
+            found = _placeholder_text(data, glyphs, marker, [(a, b) for a, b, _ in edits])
+            if found is None:
+                raise NotApplicable("a placeholder not found in its page's text")
             digits = b"".join(
-                b"<%04x>%s" % (gid, str(kerning).encode() if kerning else b"")
-                for gid, _, kerning in (glyphs.digits[int(d)] for d in str(numbers[place.target]))
+                b"<%04x>%s" % (gid, str(int(kerning)).encode() if kerning else b"")
+                for gid, kerning in glyphs.run(number)
             )
-            parts += [data[copied : found.start()], digits, b"] TJ"]
-            copied = found.end()
+            edits.append((found.start(), found.end(), digits + b"] TJ"))
+            room = glyphs.advance(marker) - glyphs.advance(number)
+            shift = {"left": 0.0, "center": room / 2, "right": room}[align]
+            if shift:
+                edits.append(_moved(data, found.start(), shift))
+        edits.sort()
+        parts: list[bytes] = []
+        copied = 0
+        for begin, end, new in edits:
+            parts += [data[copied:begin], new]
+            copied = end
         parts.append(data[copied:])
         page.obj.Contents = out.make_stream(b"".join(parts))
 
 
-def _font_at(data: bytes, position: int) -> str:
-    """The font set by the last `/NAME size Tf` before this position of a content stream."""
+def _placeholder_text(data: bytes, glyphs: Glyphs, marker: str, taken: list[tuple[int, int]]):  # type: ignore[no-untyped-def]
+    """The first text ending in this placeholder, in its font, that no other number took."""
+    gid = glyphs.space[0] if marker[0] == FIGURE_SPACE else glyphs.digits[int(marker[0])][0]
+    first = b"<%04x>" % gid
+    pattern = re.compile(rb"(?:<%04x>(?:-?\d+(?:\.\d+)?)?){%d}\]\s*TJ" % (gid, len(marker)))
+    position = data.find(first)
+    while position >= 0:
+        found = pattern.match(data, position)
+        if found is not None and not any(a <= position < b for a, b in taken):
+            font, size = _font_at(data, position)
+            if font == glyphs.font and abs(size - glyphs.size) < 1e-3:
+                return found
+        position = data.find(first, position + 1)
+    return None
+
+
+def _font_at(data: bytes, position: int) -> tuple[str, float]:
+    """The font and size set by the last `/NAME SIZE Tf` before this place in the content."""
     operator = data.rfind(b" Tf", 0, position)
     name = data.rfind(b"/", 0, operator)
     if operator < 0 or name < 0:
-        return ""
-    return data[name + 1 : operator].split()[0].decode("latin-1")
+        return "", 0.0
+    words = data[name + 1 : operator].split()
+    try:
+        return words[0].decode("latin-1"), float(words[1])
+    except (IndexError, ValueError):
+        return "", 0.0
+
+
+_TM = re.compile(rb"(-?[\d.]+) (-?[\d.]+) (-?[\d.]+) (-?[\d.]+) (-?[\d.]+) (-?[\d.]+) Tm")
+
+
+def _moved(data: bytes, position: int, shift: float) -> tuple[int, int, bytes]:
+    """The edit that moves the text before this place right by `shift` CSS px (its Tm)."""
+    begin = data.rfind(b"BT", 0, position)
+    matrices = list(_TM.finditer(data, max(begin, 0), position))
+    found = matrices[-1] if matrices else None
+    if begin < 0 or found is None:
+        raise NotApplicable("a folio's text has no position to move")
+    a, b, c, d, e, f = (float(v) for v in found.groups())
+    x = e + shift * a  # a is 1: WeasyPrint's text matrix only flips the y axis.
+    return found.start(), found.end(), b"%r %r %r %r %r %r Tm" % (a, b, c, d, x, f)
 
 
 def _merge_fonts(out, laid: Sequence[Laid], subsets: dict[str, Future]) -> None:  # type: ignore[no-untyped-def]
@@ -1378,6 +1580,8 @@ def _overlay_html(
                     },
                 )
                 stamp.text = str(numbers[place.target])
+    if not any(len(page) for page in pages):
+        return []  # Every number set in place (set_numbers): no overlay at all.
     rules = [_OVERLAY_CSS]
     rules += [f"@page {name} {{ size: {w}px {h}px; margin: 0; }}" for (w, h), name in sizes.items()]
     rules += [f".{name} {{ {css} }}" for css, name in types.items()]

@@ -264,10 +264,12 @@ def decode(raw: bytes, path: Path) -> str:
 
 def read_article(path: Path, section: str, publication: Publication) -> RawArticle:
     """Read one article file: bytes → text → front matter + body."""
-    # The importer registers its readers here on first use (a lazy import: it uses this module).
-    from masthead.importer import register
+    if path.suffix.lower() not in ARTICLE_SUFFIXES:
+        # The importer registers its readers for raw crawled files on first use (imported
+        # lazily: it uses this module, and Markdown issues never need it).
+        from masthead.importer import register
 
-    register(ARTICLE_READERS, ARTICLE_DECODERS)
+        register(ARTICLE_READERS, ARTICLE_DECODERS)
     reader = ARTICLE_READERS.get(path.suffix.lower())
     if reader is None and path.suffix.lower() not in ARTICLE_SUFFIXES:
         known = ", ".join(sorted({*ARTICLE_SUFFIXES, *ARTICLE_READERS}))
