@@ -31,6 +31,9 @@ PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[test]"
+# Bytecode for masthead's own modules (an editable install compiles none): every command
+# starts 0.05-0.1 s sooner, even where PYTHONDONTWRITEBYTECODE is set.
+.venv/bin/python -m compileall -q src
 # Ace from npm without Puppeteer's own browser download (the machine has no network for it).
 if [ ! -x .tools/node_modules/.bin/ace-cli ]; then
   PUPPETEER_SKIP_DOWNLOAD=1 npm install --silent --no-audit --no-fund --prefix .tools \
