@@ -224,3 +224,33 @@ def test_two_builds_in_one_process_each_embed_their_fonts() -> None:
     first = fastpdf.build_fast(issue, html, jobs=1)
     second = fastpdf.build_fast(issue, html, jobs=1)
     assert second.pages == first.pages and second.data == first.data
+
+
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_folios_with_words_on_either_side_are_set_in_place(tmp_path: Path, side: str) -> None:
+    """A theme's folio "Page N" at the bottom right (or left): the number set into the piece's
+    own text, the text moved as the margin box aligns it, the same pixels as one pass."""
+    from masthead.theme import default_theme_dir
+
+    shutil.copytree(EXAMPLE.parent, tmp_path / "pub")
+    style = (default_theme_dir() / "pdf" / "style.css").read_text()
+    folio = "@bottom-center {\n    content: counter(page);"
+    assert folio in style
+    style = style.replace(folio, f'@bottom-{side} {{\n    content: "Page " counter(page);')
+    cover = "@bottom-center { content: none; }"
+    style = style.replace(cover, f"@bottom-{side} {{ content: none; }}")
+    (tmp_path / "pub" / "templates" / "pdf").mkdir(parents=True)
+    (tmp_path / "pub" / "templates" / "pdf" / "style.css").write_text(style)
+    issue, _ = prepare(tmp_path / "pub" / EXAMPLE.name)
+    rendered = _rendered(issue)
+    single = package_pdf(issue, rendered, "none")
+    fast = fastpdf.build_fast(issue, rendered.html, jobs=1)
+    reader = PdfReader(io.BytesIO(fast.data))
+    assert "Page 12" in reader.pages[11].extract_text()
+    # No overlay: every number is the piece's own text.
+    assert not any(
+        str(name).startswith("/MastheadOverlay")
+        for page in pikepdf.open(io.BytesIO(fast.data)).pages
+        for name in page.Resources.get("/XObject", pikepdf.Dictionary()).keys()  # noqa: SIM118
+    )
+    _same_pixels(single.data, fast.data)

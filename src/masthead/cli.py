@@ -125,8 +125,8 @@ def build_command(
         str,
         typer.Option(
             "--pdf-mode",
-            help="auto, fast (articles laid out in parallel and cached; untagged PDFs only) or "
-            "single (one pass).",
+            help="fast: articles laid out in parallel, cached, joined (not for PDF/A); "
+            "single: one pass; auto: fast from 12 articles or with pieces cached.",
         ),
     ] = "auto",
 ) -> None:
