@@ -610,8 +610,9 @@ def main() -> None:
     header += f"{' --quick' if args.quick else ''}` ({total / 60:.1f} min)\n"
     body = report(rows, header, skipped)
     print(body)
-    (ROOT / "benchmarks" / "last-run.json").write_text(json.dumps(rows, indent=1, default=str))
     if not args.no_write:
+        # The raw numbers behind the tables, beside them.
+        (ROOT / "benchmarks" / "last-run.json").write_text(json.dumps(rows, indent=1, default=str))
         write_results(body)
 
 
