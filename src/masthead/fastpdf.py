@@ -50,7 +50,7 @@ from lxml import html as lxml_html
 
 from masthead.model import Asset, BuildWarning, Issue, PageStart
 
-VERSION = "7"  # Of the chunk cache format and method: a change here lays everything out anew.
+VERSION = "8"  # Of the chunk cache format and method: a change here lays everything out anew.
 SENTINEL = -7_000_003  # The page value given to a reference whose number is not known yet.
 FIGURE_SPACE = "\u2007"  # A digit's width, and never a line break: the placeholder.
 PT = 0.75  # CSS px to PDF points.
@@ -186,6 +186,7 @@ class Laid:
     folios: list[Folio] = field(default_factory=list)  # Drawn by the overlay.
     folio_marks: list[FolioMark] = field(default_factory=list)  # Set in place.
     fonts: dict[str, FontUse] = field(default_factory=dict)  # By resource name (font hash).
+    table_headers: bool = False  # Whether the chunk has <th>: ids in its structure tree.
     # Font files before subsetting, by digest: sent once per worker, kept beside the cache.
     font_files: dict[str, bytes] = field(default_factory=dict)
 
@@ -643,7 +644,7 @@ def lay_out(chunk: Chunk, assets: tuple[Asset, ...], variant: str, draft: bool =
         _, document = pdf.lay_out(
             chunk.html, fetcher, numbering=False, font_config=_font_config(), stylesheets=sheets
         )
-        laid = Laid(b"", [], [], [], [], name=chunk.name)
+        laid = Laid(b"", [], [], [], [], name=chunk.name, table_headers="<th" in chunk.html)
         for number, page in enumerate(document.pages):
             box = page._page_box
             laid.sizes.append((page.width, page.height))
@@ -857,6 +858,7 @@ def _build_fast(
     reuse: bool = True,
 ) -> FastOutput:
     asset_hashes = _asset_hashes(issue)
+    image_sizes = {a.href: a.source.stat().st_size for a in issue.assets if a.source.is_file()}
     laid: dict[str, Laid] = {}  # By chunk key.
     cache_files: dict[Path, bytes] = {}
     theme_css = chunks[0].css or "\n".join(_STYLE.findall(html))
@@ -876,9 +878,11 @@ def _build_fast(
             else:
                 todo[key] = chunk
         pool = workers.for_batch(len(todo) + len(segments))
+        # Longest first: a long article started last would leave the other workers idle.
+        longest = sorted(todo.items(), key=lambda item: -_cost(item[1], image_sizes))
         futures = {
             key: pool.submit(lay_out, chunk, issue.assets, variant, _draft(chunks, chunk))
-            for key, chunk in todo.items()
+            for key, chunk in longest
         }
         if futures and segments:
             # Most likely the re-laid chunks keep their page counts: lay out the overlay now.
@@ -974,6 +978,12 @@ def _page_numbers(chunks: Sequence[Chunk], laid: Sequence[Laid]) -> dict[str, in
                 numbers.setdefault(name, start + offset)
         start += part.pages
     return numbers
+
+
+def _cost(chunk: Chunk, image_sizes: dict[str, int]) -> float:
+    """About how long a chunk takes to lay out: its text, and its images (scaled, encoded)."""
+    images = sum(size for href, size in image_sizes.items() if href in chunk.html)
+    return len(chunk.html) + images / 4
 
 
 def _draft(chunks: Sequence[Chunk], chunk: Chunk) -> bool:
@@ -1161,7 +1171,8 @@ def _merge_structure(out, sources: Sequence[Any], laid: Sequence[Laid]) -> None:
             elements = list(_as_list(piece.K))
             for element in elements:
                 del element.P  # Else the copy would bring the piece's tree root along.
-            _prefix_ids(elements, f"p{index}-")
+            if part.table_headers:
+                _prefix_ids(elements, f"p{index}-")
             kids += [out.copy_foreign(element) for element in elements]
 
         def copy(value, index=index):  # type: ignore[no-untyped-def]
