@@ -254,3 +254,28 @@ def test_folios_with_words_on_either_side_are_set_in_place(tmp_path: Path, side:
         for name in page.Resources.get("/XObject", pikepdf.Dictionary()).keys()  # noqa: SIM118
     )
     _same_pixels(single.data, fast.data)
+
+
+def test_folios_in_roman_numerals_come_from_the_overlay(tmp_path: Path) -> None:
+    """A folio that cannot be set as decimal digits (here lower-roman) is left out of its piece
+    and drawn by the overlay, still exactly where one pass draws it."""
+    from masthead.theme import default_theme_dir
+
+    shutil.copytree(EXAMPLE.parent, tmp_path / "pub")
+    style = (default_theme_dir() / "pdf" / "style.css").read_text()
+    folio = "content: counter(page);"
+    assert folio in style
+    style = style.replace(folio, "content: counter(page, lower-roman);")
+    (tmp_path / "pub" / "templates" / "pdf").mkdir(parents=True)
+    (tmp_path / "pub" / "templates" / "pdf" / "style.css").write_text(style)
+    issue, _ = prepare(tmp_path / "pub" / EXAMPLE.name)
+    rendered = _rendered(issue)
+    single = package_pdf(issue, rendered, "none")
+    fast = fastpdf.build_fast(issue, rendered.html, jobs=1)
+    assert "xii" in PdfReader(io.BytesIO(fast.data)).pages[11].extract_text().split()
+    assert any(
+        str(name).startswith("/MastheadOverlay")
+        for page in pikepdf.open(io.BytesIO(fast.data)).pages
+        for name in page.Resources.get("/XObject", pikepdf.Dictionary()).keys()  # noqa: SIM118
+    )
+    _same_pixels(single.data, fast.data)
