@@ -150,9 +150,12 @@ def _build(
     # The EPUB's cover image is rendered by WeasyPrint: a helper process loads it while this one
     # reads the articles, then renders the cover while this one lays out the PDF.
     wants_epub = "epub" in formats or "kepub" in formats
-    helper = _CoverHelper() if wants_epub and pdf_jobs != 1 and _can_fork() else None
-    # Likewise the processes that lay out a fast PDF's pieces (fastpdf.py) start now.
+    # Likewise the processes that lay out a fast PDF's pieces (fastpdf.py) start now; when they
+    # do, one of them renders the cover (one process less importing WeasyPrint).
     workers = _early_workers(path, formats, pdf_variant, pdf_mode, pdf_jobs)
+    helper = None
+    if wants_epub and pdf_jobs != 1 and _can_fork():
+        helper = workers if workers is not None else _CoverHelper()
     try:
         return _build_issue(
             path, found, out_dir, formats, title, page_size, pdf_variant, strict, progress,
