@@ -181,8 +181,8 @@ def _build_issue(  # type: ignore[no-untyped-def]
     progress("Reading articles")
     issue, warnings = prepare(path, title)
     lap("load")
-    theme = theme_for(issue)
     state = out_dir / STATE_DIR
+    theme = theme_for(issue, state / "templates")
     cover = None  # The EPUB's cover: (JPEG, new cache file), or on its way from the helper.
     if helper is not None:
         cover = helper.submit(cover_jpeg, issue, cover_html(issue, theme, context(issue)), state)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from lxml import etree
 
@@ -44,8 +45,8 @@ class ArticlePlace:
     next: Article | None
 
 
-def theme_for(issue: Issue) -> Theme:
-    return Theme(issue.publication.template_dirs, issue.publication.language)
+def theme_for(issue: Issue, bytecode_dir: Path | None = None) -> Theme:
+    return Theme(issue.publication.template_dirs, issue.publication.language, bytecode_dir)
 
 
 def places(issue: Issue) -> list[ArticlePlace]:
