@@ -269,6 +269,7 @@ def _build_issue(  # type: ignore[no-untyped-def]
             hint="fix the warnings or build without --strict",
         )
     progress("Writing files")
+    cache_files.update(theme.cache_files())
     files = {out_dir / name: data for name, data in outputs.items()} | cache_files
     if "pdf" in formats:
         # Kept so that a later EPUB-only build can still carry the PDF's page list.

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Sequence
 from pathlib import Path
 
 import jinja2
+import jinja2.bccache
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.lists import format_list
@@ -25,14 +27,25 @@ def default_theme_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "templates"
 
 
-def _bytecode_cache(folder: Path | None) -> jinja2.BytecodeCache | None:
-    if folder is None:
-        return None
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None  # A read-only output folder: compile as usual.
-    return jinja2.FileSystemBytecodeCache(str(folder))
+class KeptBytecode(jinja2.BytecodeCache):
+    """Compiled templates read from a folder, and new ones kept in memory until the build that
+    made them writes its files (see Theme.cache_files): a failed build writes nothing."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.new: dict[Path, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            with open(self.folder / f"{bucket.key}.cache", "rb") as file:
+                bucket.load_bytecode(file)  # Jinja checks it against the template's source.
+        except OSError:
+            pass
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        buffer = io.BytesIO()
+        bucket.write_bytecode(buffer)
+        self.new[self.folder / f"{bucket.key}.cache"] = buffer.getvalue()
 
 
 def _locale(language: str) -> str:
@@ -55,6 +68,7 @@ class Theme:
         """`bytecode_dir`: where compiled templates are kept between builds (Jinja checks each
         against its source), so a build does not compile every template again (0.06 s)."""
         self.default_dir = default_theme_dir()
+        self.bytecode = KeptBytecode(bytecode_dir) if bytecode_dir is not None else None
         self.search_path = [*override_dirs, self.default_dir]
         loader = jinja2.ChoiceLoader(
             [
@@ -73,7 +87,7 @@ class Theme:
             keep_trailing_newline=True,
             trim_blocks=True,
             lstrip_blocks=True,
-            bytecode_cache=_bytecode_cache(bytecode_dir),
+            bytecode_cache=self.bytecode,
         )
         locale = _locale(language)
         self.env.filters["longdate"] = lambda d: _long_date(d, locale)
@@ -84,6 +98,10 @@ class Theme:
             format_list(list(names), locale=locale) if names else ""
         )
         self.env.filters["isodate"] = lambda d: d.isoformat() if d else ""
+
+    def cache_files(self) -> dict[Path, bytes]:
+        """Templates compiled by this build, to keep for the next (written with the outputs)."""
+        return dict(self.bytecode.new) if self.bytecode is not None else {}
 
     def render(self, name: str, /, **context: object) -> str:
         try:
