@@ -250,3 +250,38 @@ def test_check_reports_epubcheck_findings_even_when_ace_cannot_run(
     fake.write_text("not a zip")
     result = CliRunner().invoke(app, ["check", "--kindle", str(fake)])
     assert result.exit_code == 1 and "not an EPUB" in result.stderr
+
+
+def test_an_image_used_by_two_articles_is_one_file(tmp_path: Path) -> None:
+    """The same picture in two articles (one as its lead image) is stored once in the EPUB and
+    embedded once in the PDF; both articles show it."""
+    Image.new("RGB", (600, 400), (40, 90, 120)).save(tmp_path / "harbour.png")
+    (tmp_path / "first.md").write_text(
+        "---\ntitle: The Harbour at Dawn\ndate: 2026-11-01\nimage: harbour.png\n"
+        "image_alt: A calm blue harbour\n---\n\nBoats come in as the lamps go out.\n"
+    )
+    (tmp_path / "second.md").write_text(
+        "---\ntitle: Back to the Harbour\ndate: 2026-11-02\n---\n\nThe same water, later.\n\n"
+        "![A calm blue harbour](harbour.png)\n"
+    )
+    result = build(tmp_path, out_dir=tmp_path / "dist", formats=("epub", "pdf"), title="Harbours")
+    epub = next(p for p in result.outputs if p.suffix == ".epub")
+    with zipfile.ZipFile(epub) as book:
+        images = [n for n in book.namelist() if "harbour" in n]
+        chapters = [book.read(n).decode() for n in book.namelist() if n.endswith(".xhtml")]
+    assert len(images) == 1
+    name = images[0].split("/", 1)[1]
+    assert sum(name in chapter for chapter in chapters) >= 2
+    import pikepdf
+
+    pdf = next(p for p in result.outputs if p.suffix == ".pdf")
+    with pikepdf.open(pdf) as document:
+        images = [
+            o
+            for o in document.objects
+            if isinstance(o, pikepdf.Stream) and o.get("/Subtype") == "/Image"
+        ]
+        pages = [
+            n for n, page in enumerate(document.pages) if page.Resources.get("/XObject") is not None
+        ]
+    assert len(images) == 1 and len(pages) >= 2

@@ -6,6 +6,7 @@ import mimetypes
 import re
 import uuid
 from dataclasses import replace
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from PIL import Image as PILImage
@@ -24,6 +25,38 @@ from masthead.normalise import article_ids, normalise
 from masthead.text import slugify, title_key
 
 
+def share_images(articles: list[Article]) -> list[Article]:
+    """An image file that several articles use is one file in the outputs, under the name the
+    first of them gave it."""
+    first: dict[Path, Asset] = {}
+    shared: list[Article] = []
+    for article in articles:
+        renames: dict[str, str] = {}
+        assets: list[Asset] = []
+        for asset in article.assets:
+            kept = first.setdefault(asset.source, asset)
+            if kept.href != asset.href:
+                renames[asset.href] = kept.href
+            assets.append(kept)
+        if renames:
+            xhtml, html = article.body_xhtml, article.body_html
+            for old, new in renames.items():
+                xhtml = xhtml.replace(f'"{old}"', f'"{new}"')
+                html = html.replace(f'"{old}"', f'"{new}"')
+            lead = article.lead_image
+            if lead is not None and lead.asset is not None:
+                lead = replace(lead, asset=first[lead.asset.source])
+            article = replace(
+                article,
+                body_xhtml=xhtml,
+                body_html=html,
+                lead_image=lead,
+                assets=tuple(dict.fromkeys(assets)),
+            )
+        shared.append(article)
+    return shared
+
+
 def assemble(loaded: LoadedIssue) -> tuple[Issue, list[BuildWarning]]:
     ids = article_ids(loaded.articles)
     warnings: list[BuildWarning] = []
@@ -33,7 +66,7 @@ def assemble(loaded: LoadedIssue) -> tuple[Issue, list[BuildWarning]]:
         articles.append(article)
         warnings.extend(article_warnings)
 
-    articles = link_related(articles)
+    articles = share_images(link_related(articles))
     sections = []
     used_ids = {a.id for a in articles}
     for title in loaded.section_titles:
