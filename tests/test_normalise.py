@@ -89,9 +89,14 @@ def test_images_without_alt_text_are_warned_about(tmp_path: Path) -> None:
     from PIL import Image
 
     Image.new("RGB", (10, 10)).save(tmp_path / "dot.png")
-    issue, warnings = build_folder(tmp_path, {"a.md": "# A\n\n![](dot.png)\n\n![A dot](dot.png)\n"})
+    body = "# A\n\n![](dot.png)\n\n![A dot](dot.png)\n\n![Far](https://example.org/far.png)\n"
+    issue, warnings = build_folder(tmp_path, {"a.md": body})
     assert issue.articles[0].missing_alt == 1
-    assert [str(w) for w in warnings] == [f"{tmp_path / 'a.md'}: 1 image(s) have no alt text"]
+    # Each with the line to fix, as an editor's linter would say it.
+    assert [str(w) for w in warnings] == [
+        f"{tmp_path / 'a.md'}:3: image has no alt text: dot.png (describe it in ![…](…))",
+        f"{tmp_path / 'a.md'}:7: remote image not included: https://example.org/far.png",
+    ]
 
 
 def test_sibling_headings_keep_the_same_level(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from masthead.model import BuildResult, BuildWarning
 
-RECORD_VERSION = 1
+RECORD_VERSION = 2  # 2: warnings with their lines
 # Versions of the libraries whose output ends up in the files.
 ENGINES = ("weasyprint", "pydyf", "ebooklib", "pikepdf", "markdown-it-py", "jinja2", "lxml")
 _CHUNK = 1 << 20
@@ -145,7 +145,9 @@ def record_bytes(
             },
             "extra": dict(extra),
             "pdf_pages": result.pdf_pages,
-            "warnings": [[w.message, str(w.path) if w.path else None] for w in result.warnings],
+            "warnings": [
+                [w.message, str(w.path) if w.path else None, w.line] for w in result.warnings
+            ],
         },
         indent=1,
     ).encode()
@@ -170,8 +172,8 @@ def cached_result(found: Inputs, out_dir: Path) -> BuildResult | None:
                 return None
             outputs.append(path)
         warnings = tuple(
-            BuildWarning(message, Path(where) if where else None)
-            for message, where in data.get("warnings", [])
+            BuildWarning(message, Path(where) if where else None, line)
+            for message, where, line in data.get("warnings", [])
         )
     except (OSError, KeyError, TypeError, ValueError):
         return None

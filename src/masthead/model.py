@@ -226,9 +226,13 @@ class BuildWarning:
 
     message: str
     path: Path | None = None
+    line: int | None = None  # In `path`, where known.
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
+        if self.path is None:
+            return self.message
+        where = f"{self.path}:{self.line}" if self.line else str(self.path)
+        return f"{where}: {self.message}"
 
 
 @dataclass(frozen=True)

@@ -167,12 +167,20 @@ def normalise(raw: RawArticle, ids: dict[Path, str]) -> tuple[Article, list[Buil
         asset = _asset(src, raw, article_id, assets, raw.meta_line("image"))
         if asset is None:
             warnings.append(
-                BuildWarning(f"lead image is not a local file, skipped: {src}", raw.path)
+                BuildWarning(
+                    f"lead image is not a local file, skipped: {src}",
+                    raw.path,
+                    raw.meta_line("image"),
+                )
             )
         else:
             alt = _text(meta, "image_alt", raw)
             if not alt:
-                warnings.append(BuildWarning("lead image has no `image_alt` text", raw.path))
+                warnings.append(
+                    BuildWarning(
+                        "lead image has no `image_alt` text", raw.path, raw.meta_line("image")
+                    )
+                )
             lead_image = Image(
                 asset, alt, _text(meta, "image_caption", raw), _text(meta, "image_credit", raw)
             )
@@ -212,8 +220,6 @@ def normalise(raw: RawArticle, ids: dict[Path, str]) -> tuple[Article, list[Buil
         missing_alt=missing_alt,
         extra=extra,
     )
-    if missing_alt:
-        warnings.append(BuildWarning(f"{missing_alt} image(s) have no alt text", raw.path))
     return article, warnings
 
 
@@ -345,7 +351,11 @@ def _clean_tree(
                 a.set("href", "#" + target_id)
             else:
                 warnings.append(
-                    BuildWarning(f"link to a missing anchor made plain: {href}", raw.path)
+                    BuildWarning(
+                        f"link to a missing anchor made plain: {href}",
+                        raw.path,
+                        _body_line(raw, href),
+                    )
                 )
                 a.drop_tag()
         elif parts.scheme:
@@ -358,7 +368,11 @@ def _clean_tree(
                 a.set("data-article", ids[target])
             else:
                 warnings.append(
-                    BuildWarning(f"link to a file outside the issue made plain: {href}", raw.path)
+                    BuildWarning(
+                        f"link to a file outside the issue made plain: {href}",
+                        raw.path,
+                        _body_line(raw, href),
+                    )
                 )
                 a.drop_tag()  # A link that leads nowhere becomes its text.
 
@@ -372,7 +386,11 @@ def _clean_tree(
             note = lxml.html.Element("span", {"class": "remote-image"})
             note.text = f"[Image: {alt or 'untitled'}]"
             if src:
-                warnings.append(BuildWarning(f"remote image not included: {src}", raw.path))
+                warnings.append(
+                    BuildWarning(
+                        f"remote image not included: {src}", raw.path, _body_line(raw, src)
+                    )
+                )
             note.tail = img.tail
             img.getparent().replace(img, note)
             continue
@@ -380,6 +398,13 @@ def _clean_tree(
         img.set("alt", alt)
         if not alt:
             missing_alt += 1
+            warnings.append(
+                BuildWarning(
+                    f"image has no alt text: {src} (describe it in ![…](…))",
+                    raw.path,
+                    _body_line(raw, src),
+                )
+            )
         if asset.width and asset.height:
             img.set("width", str(asset.width))
             img.set("height", str(asset.height))
