@@ -226,56 +226,55 @@ def test_two_builds_in_one_process_each_embed_their_fonts() -> None:
     assert second.pages == first.pages and second.data == first.data
 
 
-@pytest.mark.parametrize("side", ["right", "left"])
-def test_folios_with_words_on_either_side_are_set_in_place(tmp_path: Path, side: str) -> None:
-    """A theme's folio "Page N" at the bottom right (or left): the number set into the piece's
-    own text, the text moved as the margin box aligns it, the same pixels as one pass."""
+def _with_theme(tmp_path: Path, *edits: tuple[str, str]):  # type: ignore[no-untyped-def]
+    """The example issue with the default stylesheet edited (each `old` must be there), laid out
+    in one pass and the fast way (untagged): (one pass, fast)."""
     from masthead.theme import default_theme_dir
 
     shutil.copytree(EXAMPLE.parent, tmp_path / "pub")
     style = (default_theme_dir() / "pdf" / "style.css").read_text()
-    folio = "@bottom-center {\n    content: counter(page);"
-    assert folio in style
-    style = style.replace(folio, f'@bottom-{side} {{\n    content: "Page " counter(page);')
-    cover = "@bottom-center { content: none; }"
-    style = style.replace(cover, f"@bottom-{side} {{ content: none; }}")
+    for old, new in edits:
+        assert old in style
+        style = style.replace(old, new)
     (tmp_path / "pub" / "templates" / "pdf").mkdir(parents=True)
     (tmp_path / "pub" / "templates" / "pdf" / "style.css").write_text(style)
     issue, _ = prepare(tmp_path / "pub" / EXAMPLE.name)
     rendered = _rendered(issue)
-    single = package_pdf(issue, rendered, "none")
-    fast = fastpdf.build_fast(issue, rendered.html, jobs=1)
-    reader = PdfReader(io.BytesIO(fast.data))
-    assert "Page 12" in reader.pages[11].extract_text()
-    # No overlay: every number is the piece's own text.
-    assert not any(
+    return package_pdf(issue, rendered, "none"), fastpdf.build_fast(issue, rendered.html, jobs=1)
+
+
+def _overlaid(data: bytes) -> bool:
+    """Whether any page carries the overlay (see fastpdf.join)."""
+    return any(
         str(name).startswith("/MastheadOverlay")
-        for page in pikepdf.open(io.BytesIO(fast.data)).pages
+        for page in pikepdf.open(io.BytesIO(data)).pages
         for name in page.Resources.get("/XObject", pikepdf.Dictionary()).keys()  # noqa: SIM118
     )
+
+
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_folios_with_words_on_either_side_are_set_in_place(tmp_path: Path, side: str) -> None:
+    """A theme's folio "Page N" at the bottom right (or left): the number set into the piece's
+    own text, the text moved as the margin box aligns it, the same pixels as one pass."""
+    single, fast = _with_theme(
+        tmp_path,
+        (
+            "@bottom-center {\n    content: counter(page);",
+            f'@bottom-{side} {{\n    content: "Page " counter(page);',
+        ),
+        ("@bottom-center { content: none; }", f"@bottom-{side} {{ content: none; }}"),
+    )
+    assert "Page 12" in PdfReader(io.BytesIO(fast.data)).pages[11].extract_text()
+    assert not _overlaid(fast.data)  # Every number is the piece's own text.
     _same_pixels(single.data, fast.data)
 
 
 def test_folios_in_roman_numerals_come_from_the_overlay(tmp_path: Path) -> None:
     """A folio that cannot be set as decimal digits (here lower-roman) is left out of its piece
     and drawn by the overlay, still exactly where one pass draws it."""
-    from masthead.theme import default_theme_dir
-
-    shutil.copytree(EXAMPLE.parent, tmp_path / "pub")
-    style = (default_theme_dir() / "pdf" / "style.css").read_text()
-    folio = "content: counter(page);"
-    assert folio in style
-    style = style.replace(folio, "content: counter(page, lower-roman);")
-    (tmp_path / "pub" / "templates" / "pdf").mkdir(parents=True)
-    (tmp_path / "pub" / "templates" / "pdf" / "style.css").write_text(style)
-    issue, _ = prepare(tmp_path / "pub" / EXAMPLE.name)
-    rendered = _rendered(issue)
-    single = package_pdf(issue, rendered, "none")
-    fast = fastpdf.build_fast(issue, rendered.html, jobs=1)
-    assert "xii" in PdfReader(io.BytesIO(fast.data)).pages[11].extract_text().split()
-    assert any(
-        str(name).startswith("/MastheadOverlay")
-        for page in pikepdf.open(io.BytesIO(fast.data)).pages
-        for name in page.Resources.get("/XObject", pikepdf.Dictionary()).keys()  # noqa: SIM118
+    single, fast = _with_theme(
+        tmp_path, ("content: counter(page);", "content: counter(page, lower-roman);")
     )
+    assert "xii" in PdfReader(io.BytesIO(fast.data)).pages[11].extract_text().split()
+    assert _overlaid(fast.data)
     _same_pixels(single.data, fast.data)
