@@ -302,7 +302,7 @@ def bench_issue(name: str, path: Path, work: Path, full: bool) -> dict:
         return row[key]
 
     # The default build: both formats, tagged PDF (PDF/UA-1), laid out in pieces in parallel
-    # (fastpdf.py) from 12 articles, in one pass below that.
+    # (fastpdf.py) from 3 articles, in one pass below that.
     build("both", out / "both", use_cache=False)
     # Untagged ("draft") PDFs, laid out in pieces.
     draft = {"pdf_variant": "none", "use_cache": False}
@@ -447,7 +447,7 @@ def _cpu(m: dict | None) -> str:
 def report(rows: list[dict], header: str, skipped: list[str]) -> str:
     lines = [header, ""]
     lines += [
-        "### Default build (EPUB + tagged PDF/UA-1, in pieces from 12 articles), stage times "
+        "### Default build (EPUB + tagged PDF/UA-1, in pieces from 3 articles), stage times "
         "from BuildResult.timings",
         "",
         "| issue | articles | pages | load s | render s | EPUB s | PDF s | write s | wall s "
@@ -546,7 +546,7 @@ def report(rows: list[dict], header: str, skipped: list[str]) -> str:
         'system time of the process and its workers. "plain WeasyPrint" is masthead\'s final '
         "HTML through `HTML(string=…).write_pdf()` with the same URL fetcher (untagged, one "
         'layout). "fast" is `pdf_variant="none", pdf_mode="fast"`; "tagged, default" is the '
-        'default PDF (PDF/UA-1, `pdf_mode="auto"`: in pieces from 12 articles). Peak is the '
+        'default PDF (PDF/UA-1, `pdf_mode="auto"`: in pieces from 3 articles). Peak is the '
         "summed resident memory of the process and its workers, sampled every 20 ms.",
     ]
     return "\n".join(lines)

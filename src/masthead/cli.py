@@ -126,7 +126,7 @@ def build_command(
         typer.Option(
             "--pdf-mode",
             help="fast: articles laid out in parallel, cached, joined (not for PDF/A); "
-            "single: one pass; auto: fast from 12 articles or with pieces cached.",
+            "single: one pass; auto: fast from 3 articles or with pieces cached.",
         ),
     ] = "auto",
 ) -> None:

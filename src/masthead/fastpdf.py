@@ -914,7 +914,9 @@ def _build_fast(
     # Subsets are quick: in the workers when they are there, else here (not worth a pool).
     subsets = _start_subsets(current, fonts, workers.running(), cache_dir)
     overlays.start(segments, pool)
-    data, pages, page_map = join(current, numbers, overlays.results(segments), subsets)
+    data, pages, page_map = join(
+        current, numbers, overlays.results(segments), subsets, issue.identifier.encode()
+    )
     subsets.to_cache(cache_files)
     notes = [BuildWarning(f"PDF: {m}", issue.source) for c in current for m in c.warnings]
     keep: set[Path] = set()
@@ -1015,6 +1017,7 @@ def join(
     numbers: dict[str, int],
     overlay_pdfs: Sequence[bytes],
     subsets: dict[str, Future],
+    identifier: bytes = b"",
 ) -> tuple[bytes, int, tuple[PageStart, ...]]:
     """Join the chunks' pages, then stamp folios and page references; rebuild dests, outline.
 
@@ -1083,6 +1086,10 @@ def join(
     if tree_of_marks:
         _outline(out, tree_of_marks)
     buffer = io.BytesIO()
+    if identifier:
+        # As one pass writes it: the issue's identifier first; qpdf keeps it and derives the
+        # second from the content.
+        out.trailer.ID = pikepdf.Array([pikepdf.String(identifier), pikepdf.String(identifier)])
     out.save(buffer, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
     for source in sources + overlays:
         source.close()
