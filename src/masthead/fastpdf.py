@@ -50,7 +50,7 @@ from lxml import html as lxml_html
 
 from masthead.model import Asset, BuildWarning, Issue, PageStart
 
-VERSION = "8"  # Of the chunk cache format and method: a change here lays everything out anew.
+VERSION = "9"  # Of the chunk cache format and method: a change here lays everything out anew.
 SENTINEL = -7_000_003  # The page value given to a reference whose number is not known yet.
 FIGURE_SPACE = "\u2007"  # A digit's width, and never a line break: the placeholder.
 PT = 0.75  # CSS px to PDF points.
@@ -177,7 +177,6 @@ class Laid:
 
     pdf: bytes
     sizes: list[tuple[float, float]]  # Page width and height, CSS px.
-    names: list[str]  # Each page's named page ("" for the default).
     anchors: list[dict[str, tuple[float, float, float, float]]]
     bookmarks: list[list[tuple[int, str, tuple[float, float], str]]]
     placeholders: list[Placeholder] = field(default_factory=list)
@@ -644,11 +643,10 @@ def lay_out(chunk: Chunk, assets: tuple[Asset, ...], variant: str, draft: bool =
         _, document = pdf.lay_out(
             chunk.html, fetcher, numbering=False, font_config=_font_config(), stylesheets=sheets
         )
-        laid = Laid(b"", [], [], [], [], name=chunk.name, table_headers="<th" in chunk.html)
+        laid = Laid(b"", [], [], [], name=chunk.name, table_headers="<th" in chunk.html)
         for number, page in enumerate(document.pages):
             box = page._page_box
             laid.sizes.append((page.width, page.height))
-            laid.names.append(box.page_type.name or "")
             laid.anchors.append(dict(page.anchors))
             laid.bookmarks.append(list(page.bookmarks))
             # Folios are stamped by the overlay, with the issue's page numbers.
@@ -1544,7 +1542,6 @@ def _overlay_html(
     its folios (see Folio) and each page number a chunk left a placeholder for (not those of
     chunks in `skip`), each in its own type, absolutely placed. Nothing else is laid out: no
     margin boxes, none of the theme's rules but its fonts (render_overlay adds them)."""
-    root = lxml_html.document_fromstring(html)
     total = sum(part.pages for part in laid)
     sizes: dict[tuple[float, float], str] = {}
     contents: dict[tuple[tuple[str, str], ...], str] = {}
@@ -1600,6 +1597,7 @@ def _overlay_html(
                 stamp.text = str(numbers[place.target])
     if not any(len(page) for page in pages):
         return []  # Every number set in place (set_numbers): no overlay at all.
+    root = lxml_html.document_fromstring(html)  # For its attributes (the language).
     rules = [_OVERLAY_CSS]
     rules += [f"@page {name} {{ size: {w}px {h}px; margin: 0; }}" for (w, h), name in sizes.items()]
     rules += [f".{name} {{ {css} }}" for css, name in types.items()]
