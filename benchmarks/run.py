@@ -214,9 +214,9 @@ def child_weasyprint(spec: dict) -> dict:
     """In the child: masthead's final HTML laid out by plain single-process WeasyPrint."""
     from weasyprint import HTML
 
-    from masthead import pdf
+    from masthead.editions.pdf import single as pdf
     from masthead.build import prepare
-    from masthead.render import render_pdf
+    from masthead.render.documents import render_pdf
 
     issue, _ = prepare(Path(spec["path"]))
     html = render_pdf(issue, pdf.page_size_css(issue.publication.page_size)).html
@@ -236,9 +236,9 @@ def child_weasyprint(spec: dict) -> dict:
 
 def child_final_html(spec: dict) -> dict:
     """In the child: write the final HTML with images beside it under their hrefs (for Prince)."""
-    from masthead import pdf
+    from masthead.editions.pdf import single as pdf
     from masthead.build import prepare
-    from masthead.render import render_pdf
+    from masthead.render.documents import render_pdf
 
     issue, _ = prepare(Path(spec["path"]))
     html = render_pdf(issue, pdf.page_size_css(issue.publication.page_size)).html
@@ -276,7 +276,7 @@ def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
 def pandoc_sources(articles: list[str], folder: Path) -> list[str]:
     """The posts for pandoc: each article's body under a YAML title block (pandoc reads no TOML)."""
     sys.path.insert(0, str(ROOT / "src"))
-    from masthead.load import split_front_matter
+    from masthead.sources.folder import split_front_matter
 
     out: list[str] = []
     for i, name in enumerate(articles):

@@ -79,8 +79,9 @@ class Recorder:
             # Recorded before the slow part: a client killed while waiting for the reply has
             # had its message taken, and must report that recipient as "in doubt".
             self.received.append(
-                Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content,
-                         len(self.logins))
+                Received(
+                    envelope.mail_from, list(envelope.rcpt_tos), envelope.content, len(self.logins)
+                )
             )
         if self.delay:
             await asyncio.sleep(self.delay)
@@ -155,8 +156,14 @@ def smtp_server(
         elif tls == "ssl":
             options.update(ssl_context=context)
         port = free_port()
-        controller = Controller(recorder, hostname=HOST, port=port, ready_timeout=10,
-                                server_hostname="localhost", **options)
+        controller = Controller(
+            recorder,
+            hostname=HOST,
+            port=port,
+            ready_timeout=10,
+            server_hostname="localhost",
+            **options,
+        )
         controller.start()
         try:
             yield Server(HOST, port, recorder, ca_file)

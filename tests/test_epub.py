@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from conftest import EXAMPLE, epubcheck, findings, outline
 from masthead import build
 from masthead.cli import app
-from masthead.validate import ace_executable, kindle_risks, run_ace
+from masthead.editions.epub.validate import ace_executable, kindle_risks, run_ace
 
 OPF = "{http://www.idpf.org/2007/opf}"
 XHTML = "{http://www.w3.org/1999/xhtml}"

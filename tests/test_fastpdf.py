@@ -12,10 +12,11 @@ import pytest
 from pypdf import PdfReader
 
 from conftest import EXAMPLE, link_targets, outline, structure, structure_problems
-from masthead import build, fastpdf
+from masthead import build
 from masthead.build import prepare
-from masthead.pdf import package_pdf, page_size_css
-from masthead.render import render_pdf
+from masthead.editions.pdf import fast as fastpdf
+from masthead.editions.pdf.single import package_pdf, page_size_css
+from masthead.render.documents import render_pdf
 
 
 def _rendered(issue):  # type: ignore[no-untyped-def]
@@ -229,7 +230,7 @@ def test_two_builds_in_one_process_each_embed_their_fonts() -> None:
 def _with_theme(tmp_path: Path, *edits: tuple[str, str]):  # type: ignore[no-untyped-def]
     """The example issue with the default stylesheet edited (each `old` must be there), laid out
     in one pass and the fast way (untagged): (one pass, fast)."""
-    from masthead.theme import default_theme_dir
+    from masthead.render.theme import default_theme_dir
 
     shutil.copytree(EXAMPLE.parent, tmp_path / "pub")
     style = (default_theme_dir() / "pdf" / "style.css").read_text()

@@ -86,7 +86,7 @@ def test_epub_related_reading_links_to_the_articles(built) -> None:  # type: ign
     with zipfile.ZipFile(epub) as zf:
         name = next(n for n in zf.namelist() if n.endswith(f"/{seed.id}.xhtml"))
         page = zf.read(name).decode("utf-8")
-    aside = page[page.index('class="related"'):]
+    aside = page[page.index('class="related"') :]
     aside = aside[: aside.index("</aside>")]
     ids = {a.title: a.id for a in issue.articles}
     hrefs = re.findall(r'<a href="([^"]+)"', aside)

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from conftest import SEED, need_shared
 from masthead.build import prepare
 from masthead.cli import app
-from masthead.load import split_front_matter
+from masthead.sources.folder import split_front_matter
 
 runner = CliRunner()
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
@@ -94,8 +94,7 @@ def test_publication_boilerplate_applies(tmp_path: Path) -> None:
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
     ],
 )
-def test_bad_input_is_one_line_and_nothing_written(tmp_path: Path, data: bytes,
-                                                   words: str) -> None:
+def test_bad_input_is_one_line_and_nothing_written(tmp_path: Path, data: bytes, words: str) -> None:
     good = tmp_path / "good.txt"
     good.write_text("The Harbour Wall\n\nIt stands.\n", encoding="utf-8")
     bad = tmp_path / "bad.txt"
@@ -161,10 +160,12 @@ def test_build_of_a_latin1_raw_file(tmp_path: Path) -> None:
     (issue / "cafe.htm").write_text(
         "<html><head><title>Night Tea</title></head><body><article><h1>Night Tea</h1>"
         "<p>" + "Tea is served at midnight in the harbour café. " * 6 + "</p></article>"
-        "</body></html>", encoding="utf-8",
+        "</body></html>",
+        encoding="utf-8",
     )
     loaded, warnings = prepare(issue)
     assert [(a.title, a.authors) for a in loaded.articles] == [
-        ("Night Tea", ()), ("Le Café", ("Zoë Brontë",))
+        ("Night Tea", ()),
+        ("Le Café", ("Zoë Brontë",)),
     ]
     assert "Du thé." in loaded.articles[1].body_html

@@ -13,8 +13,8 @@ from PIL import Image
 
 from masthead.build import prepare
 from masthead.errors import InputError
-from masthead.importer import import_file
-from masthead.importer_html import sanitise
+from masthead.sources.html import sanitise
+from masthead.sources.imported import import_file
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
 HARBOUR = FIXTURES / "harbour-library.html"
@@ -40,8 +40,10 @@ def test_metadata_from_json_ld_and_meta_tags(harbour) -> None:  # type: ignore[n
     assert meta["summary"].startswith("The harbour library now stays open")
     assert meta["related"] == [
         {"title": "The Last Night Ferry", "url": "https://lantern.example.org/2026/09/ferry"},
-        {"title": "Lamplighters of the Old Town",
-         "url": "https://lantern.example.org/2026/08/lamplighters"},
+        {
+            "title": "Lamplighters of the Old Town",
+            "url": "https://lantern.example.org/2026/08/lamplighters",
+        },
     ]
     assert "image" not in meta  # Not saved beside the page: only its address is kept.
 
@@ -60,9 +62,25 @@ def test_article_text_and_structure_kept(harbour) -> None:  # type: ignore[no-un
 
 @pytest.mark.parametrize(
     "furniture",
-    ["cookies", "Accept all", "newsletter", "Share this", "Wonderful news", "Mill Street",
-     "All rights reserved", "Privacy", "secret-token", "font-family", "onclick", "<script",
-     "<iframe", "<form", "<style", "video.example.com", "Subscribe"],
+    [
+        "cookies",
+        "Accept all",
+        "newsletter",
+        "Share this",
+        "Wonderful news",
+        "Mill Street",
+        "All rights reserved",
+        "Privacy",
+        "secret-token",
+        "font-family",
+        "onclick",
+        "<script",
+        "<iframe",
+        "<form",
+        "<style",
+        "video.example.com",
+        "Subscribe",
+    ],
 )
 def test_page_furniture_and_code_never_reach_the_output(harbour, furniture: str) -> None:  # type: ignore[no-untyped-def]
     assert furniture.lower() not in harbour.markdown().lower()
@@ -113,8 +131,15 @@ def test_hostile_html_is_sanitised(tmp_path: Path) -> None:
     article = import_file(page)
     text = article.markdown()
     assert article.meta["title"] == "A Quiet Page"
-    for bad in ("steal", "javascript:", "evil.example", "card number", "svg text", "<script",
-                "<img"):
+    for bad in (
+        "steal",
+        "javascript:",
+        "evil.example",
+        "card number",
+        "svg text",
+        "<script",
+        "<img",
+    ):
         assert bad not in text, bad
     assert "&lt;img src=x onerror=alert(1)> which must stay text" in text  # Text, not a tag.
     assert "[good link](https://example.org/good)" in text
@@ -123,8 +148,10 @@ def test_hostile_html_is_sanitised(tmp_path: Path) -> None:
 
 
 def test_sanitise_keeps_structure_only() -> None:
-    clean = sanitise('<div class="x" onclick="a()"><p style="color:red">Hi</p><script>x</script>'
-                     '<iframe src="y"></iframe><button>Go</button></div>')
+    clean = sanitise(
+        '<div class="x" onclick="a()"><p style="color:red">Hi</p><script>x</script>'
+        '<iframe src="y"></iframe><button>Go</button></div>'
+    )
     assert clean == '<div class="x"><p>Hi</p></div>'
 
 
@@ -149,8 +176,11 @@ def test_hostile_html_built_has_no_script(tmp_path: Path) -> None:
         ("", "is empty"),
         ("   \n", "is empty"),
         ("<html><body><div></div></body></html>", "no article text"),
-        ("<html><body><p>Some words on a page without any title, which is the article's"
-         " only paragraph and ends here.</p></body></html>", "no title"),
+        (
+            "<html><body><p>Some words on a page without any title, which is the article's"
+            " only paragraph and ends here.</p></body></html>",
+            "no title",
+        ),
     ],
 )
 def test_bad_pages_give_one_clear_line(tmp_path: Path, html: str, words: str) -> None:
@@ -163,9 +193,12 @@ def test_bad_pages_give_one_clear_line(tmp_path: Path, html: str, words: str) ->
 
 def test_declared_charset_is_honoured(tmp_path: Path) -> None:
     page = tmp_path / "page.html"
-    html = ('<html><head><meta charset="iso-8859-1"><title>Caf\xe9 de nuit</title></head><body>'
-            "<article><h1>Caf\xe9 de nuit</h1><p>" + "On y sert du th\xe9 \xe0 minuit. " * 8
-            + "</p></article></body></html>")
+    html = (
+        '<html><head><meta charset="iso-8859-1"><title>Caf\xe9 de nuit</title></head><body>'
+        "<article><h1>Caf\xe9 de nuit</h1><p>"
+        + "On y sert du th\xe9 \xe0 minuit. " * 8
+        + "</p></article></body></html>"
+    )
     page.write_bytes(html.encode("latin-1"))
     article = import_file(page)
     assert article.meta["title"] == "Café de nuit"

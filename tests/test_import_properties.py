@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from masthead.errors import InputError
-from masthead.importer import ImportedArticle, decode_raw, import_text
+from masthead.sources.imported import ImportedArticle, decode_raw, import_text
 
 PATH = Path("crawled.txt")
 # A longer, random hunt: MASTHEAD_HYPOTHESIS_EXAMPLES=5000 .venv/bin/python -m pytest -n 0 <this>
@@ -24,8 +24,11 @@ CHECKS = settings(
     deadline=None,
     derandomize=not HUNT,
     database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                           HealthCheck.filter_too_much],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+    ],
 )
 
 # Lines that exercise every rule, mixed at random with arbitrary text.
@@ -142,10 +145,45 @@ def test_arbitrary_bytes_decode_or_fail_cleanly(data: bytes) -> None:
 # --- Generated articles: every sentence of the article survives, in order -----------------------
 
 WORDS = [
-    "the", "harbour", "wall", "stood", "for", "two", "hundred", "years", "and", "nobody", "could",
-    "say", "why", "it", "never", "fell", "lamps", "tide", "boats", "rope", "night", "city",
-    "river", "morning", "winter", "stone", "keeper", "bell", "by", "more", "page", "related",
-    "photo", "see", "also", "read", "of", "from", "with",
+    "the",
+    "harbour",
+    "wall",
+    "stood",
+    "for",
+    "two",
+    "hundred",
+    "years",
+    "and",
+    "nobody",
+    "could",
+    "say",
+    "why",
+    "it",
+    "never",
+    "fell",
+    "lamps",
+    "tide",
+    "boats",
+    "rope",
+    "night",
+    "city",
+    "river",
+    "morning",
+    "winter",
+    "stone",
+    "keeper",
+    "bell",
+    "by",
+    "more",
+    "page",
+    "related",
+    "photo",
+    "see",
+    "also",
+    "read",
+    "of",
+    "from",
+    "with",
 ]
 NAMES = ["Ada Lovelace", "Mary Somerville", "Zoë Brontë", "Charles de Gaulle", "Li Wei"]
 BYLINE_FORMS = [
@@ -164,8 +202,11 @@ sentences = st.builds(
 paragraph = st.lists(sentences, min_size=1, max_size=4)
 # Titles that read as a byline ("By Harbour") or a related-reading heading ("See Also") are
 # ambiguous to a reader too; the generated articles avoid them.
-AMBIGUOUS = re.compile(r"^(?:by|read (?:more|next|also)|see also|related|more (?:from|on|about|in|"
-                       r"by|reading|stories)|also read)\b", re.I)
+AMBIGUOUS = re.compile(
+    r"^(?:by|read (?:more|next|also)|see also|related|more (?:from|on|about|in|"
+    r"by|reading|stories)|also read)\b",
+    re.I,
+)
 title_words = (
     st.lists(st.sampled_from(WORDS), min_size=2, max_size=8)
     .map(lambda ws: " ".join(w.capitalize() for w in ws))

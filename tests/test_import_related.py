@@ -11,17 +11,28 @@ import pytest
 from rapidfuzz import fuzz
 
 from conftest import SEED, need_shared
-from masthead.assemble import FUZZY_TITLE_THRESHOLD, _fuzzy_key, fuzzy_title_match, link_related
+from masthead.compose.assemble import (
+    FUZZY_TITLE_THRESHOLD,
+    _fuzzy_key,
+    fuzzy_title_match,
+    link_related,
+)
 from masthead.model import Article, RelatedLink
 
 # The same title as an editor or another page might write it.
 SAME = [
-    ("Congress Probes DEA Drug-Money Laundering Scheme",
-     "Congress Probes DEA Drug Money Laundering Scheme"),
-    ("Feds let Mexican cartel hitmen kill in US, senior lawman told Stratfor",
-     "Feds Let Mexican Cartel Hit Men Kill in U.S., Senior Lawman Told Stratfor"),
-    ("Drug Lords Targeted in Fast and Furious Worked for FBI",
-     "“Drug Lords” Targeted in Fast & Furious Worked for FBI"),
+    (
+        "Congress Probes DEA Drug-Money Laundering Scheme",
+        "Congress Probes DEA Drug Money Laundering Scheme",
+    ),
+    (
+        "Feds let Mexican cartel hitmen kill in US, senior lawman told Stratfor",
+        "Feds Let Mexican Cartel Hit Men Kill in U.S., Senior Lawman Told Stratfor",
+    ),
+    (
+        "Drug Lords Targeted in Fast and Furious Worked for FBI",
+        "“Drug Lords” Targeted in Fast & Furious Worked for FBI",
+    ),
     ("The Night Ferry", "Night Ferry"),
     ("Colour of the Night", "Color of the Night"),
     ("Lamplighters of the Old Town", "Lamplighters of the Old-Town"),
@@ -60,8 +71,10 @@ def article(title: str, id_: str) -> Article:
 
 
 def test_numbers_must_agree_and_ties_link_nothing() -> None:
-    parts = [article("The Night Market, Part 1", "part-1"), article("The Night Market, Part 2",
-                                                                    "part-2")]
+    parts = [
+        article("The Night Market, Part 1", "part-1"),
+        article("The Night Market, Part 2", "part-2"),
+    ]
     assert score(parts[0].title, parts[1].title) > FUZZY_TITLE_THRESHOLD  # Why numbers matter.
     assert fuzzy_title_match("The Night Market, part 1", parts) == "part-1"
     assert fuzzy_title_match("The Night Market, Part 3", parts) is None
@@ -69,26 +82,41 @@ def test_numbers_must_agree_and_ties_link_nothing() -> None:
     assert fuzzy_title_match("The Night Ferry!", twins) is None
 
 
-@pytest.mark.parametrize(("related", "expected"), [
-    ("COUNTING THE DARK", "dark"),  # Exact after normalising.
-    ("Counting the Dark!", "dark"),
-    ("Counting The Dark Streets", ""),  # A different title: plain text.
-    ("Moths and Lamps", ""),
-    ("Colour of the Night", "colour"),  # Near match.
-    ("Color of the night", "colour"),
-])
+@pytest.mark.parametrize(
+    ("related", "expected"),
+    [
+        ("COUNTING THE DARK", "dark"),  # Exact after normalising.
+        ("Counting the Dark!", "dark"),
+        ("Counting The Dark Streets", ""),  # A different title: plain text.
+        ("Moths and Lamps", ""),
+        ("Colour of the Night", "colour"),  # Near match.
+        ("Color of the night", "colour"),
+    ],
+)
 def test_link_related_exact_then_near(related: str, expected: str) -> None:
     articles = [
         article("Counting the Dark", "dark"),
         article("Colour of the Night", "colour"),
-        Article(id="home", title="Home", source=Path("home.md"), section="S",
-                related=(RelatedLink(related),)),
+        Article(
+            id="home",
+            title="Home",
+            source=Path("home.md"),
+            section="S",
+            related=(RelatedLink(related),),
+        ),
     ]
     linked = {a.id: a for a in link_related(articles)}
     assert linked["home"].related[0].target == expected
 
 
 def test_an_article_never_links_to_itself() -> None:
-    articles = [Article(id="a", title="Night Ferry", source=Path("a.md"), section="S",
-                        related=(RelatedLink("The Night Ferry"),))]
+    articles = [
+        Article(
+            id="a",
+            title="Night Ferry",
+            source=Path("a.md"),
+            section="S",
+            related=(RelatedLink("The Night Ferry"),),
+        )
+    ]
     assert link_related(articles)[0].related[0].target == ""

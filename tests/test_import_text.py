@@ -9,7 +9,9 @@ import pytest
 
 from conftest import SEED, need_shared
 from masthead.errors import InputError
-from masthead.importer import (
+from masthead.model import Publication
+from masthead.sources.folder import split_front_matter
+from masthead.sources.imported import (
     ImportSettings,
     import_file,
     import_settings,
@@ -17,8 +19,6 @@ from masthead.importer import (
     parse_byline,
     split_credit,
 )
-from masthead.load import split_front_matter
-from masthead.model import Publication
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
 
@@ -114,9 +114,13 @@ BYLINES = {
     "**By Ada Lovelace**": (["Ada Lovelace"], None),
     "By Ada Lovelace and Charles Babbage": (["Ada Lovelace", "Charles Babbage"], None),
     "By Ada Lovelace, Charles Babbage & Mary Somerville": (
-        ["Ada Lovelace", "Charles Babbage", "Mary Somerville"], None),
+        ["Ada Lovelace", "Charles Babbage", "Mary Somerville"],
+        None,
+    ),
     "By [Ada Lovelace](https://example.org/ada) and [Mary Somerville](#)": (
-        ["Ada Lovelace", "Mary Somerville"], None),
+        ["Ada Lovelace", "Mary Somerville"],
+        None,
+    ),
     "Written by [Ada Lovelace](#) on March 3, 2021": (["Ada Lovelace"], dt.date(2021, 3, 3)),
     "Written by Ada Lovelace on 3 March 2021": (["Ada Lovelace"], dt.date(2021, 3, 3)),
     "Posted by Ada Lovelace on Mar. 3, 2021 at 10:15 am": (["Ada Lovelace"], dt.date(2021, 3, 3)),
@@ -264,7 +268,9 @@ def test_related_heading_directly_above_its_list(heading: str) -> None:
             text = f"The Harbour Wall\n\nIt stands.\n\n{heading}{gap}{items}"
             article = import_text(text, Path("wall.txt"))
             assert [r if isinstance(r, str) else r["title"] for r in article.meta["related"]] == [
-                "One story", "Two story"], (heading, items, gap)
+                "One story",
+                "Two story",
+            ], (heading, items, gap)
             assert article.body == "It stands.\n"
             assert [r.kind for r in article.removals] == ["title", "related"]
 
@@ -303,9 +309,13 @@ CREDITS = {
     "Harbour at dawn — Lantern Staff": ("Harbour at dawn", "Lantern Staff"),
     "AP Images": ("", "AP Images"),
     "The harbour at dawn, before the boats went out.": (
-        "The harbour at dawn, before the boats went out.", ""),
+        "The harbour at dawn, before the boats went out.",
+        "",
+    ),
     "Looking east: the harbour at dawn, before the boats went out": (
-        "Looking east: the harbour at dawn, before the boats went out", ""),
+        "Looking east: the harbour at dawn, before the boats went out",
+        "",
+    ),
 }
 
 
@@ -328,7 +338,8 @@ BODY = "The Harbour Wall\n\nBy Ada Lovelace\n\nIt stands.\n\nIt will stand for y
 
 def test_default_boilerplate_at_both_edges() -> None:
     text = (
-        "We use cookies to make this site work. Accept all cookies?\n\n" + BODY
+        "We use cookies to make this site work. Accept all cookies?\n\n"
+        + BODY
         + "\nShare this article\n\nSign up for our newsletter and get every story first.\n"
     )
     article = import_text(text, Path("wall.txt"))
@@ -393,10 +404,8 @@ def test_news_article_keeps_every_paragraph_around_a_share_line() -> None:
     article = import_text(NEWS, Path("ferry.txt"))
     body = paragraphs(article.body)
     assert body == [
-        "Ferry crews walked out again on Thursday, leaving the island without its morning"
-        " service.",
-        "The union said the dispute was about rosters, not pay, and that crews were ready to"
-        " talk.",
+        "Ferry crews walked out again on Thursday, leaving the island without its morning service.",
+        "The union said the dispute was about rosters, not pay, and that crews were ready to talk.",
         "Share this article",
         "Talks between the two sides are due to start again next week, a spokesperson said.",
         "Passengers were told to check the timetable before setting out and to expect delays.",
@@ -406,9 +415,13 @@ def test_news_article_keeps_every_paragraph_around_a_share_line() -> None:
         "Harbour fees rise again",
     ]
     assert [(r.kind, r.start_line, r.end_line) for r in article.removals] == [
-        ("title", 1, 1), ("byline", 3, 3), ("related", 15, 17), ("boilerplate", 19, 21)]
+        ("title", 1, 1),
+        ("byline", 3, 3),
+        ("related", 15, 17),
+        ("boilerplate", 19, 21),
+    ]
     # Without the related list, the promo is still cut and the article still kept.
-    plain_news = NEWS.replace(NEWS[NEWS.index("Related"):NEWS.index("Sign up")], "")
+    plain_news = NEWS.replace(NEWS[NEWS.index("Related") : NEWS.index("Sign up")], "")
     article = import_text(plain_news, Path("ferry.txt"))
     assert paragraphs(article.body) == body
     assert "newsletter" not in article.body and "Subscribe" not in article.body
@@ -423,13 +436,19 @@ def test_edge_run_bridges_furniture_but_not_prose() -> None:
     assert paragraphs(article.body) == ["It stands.", "It will stand for years."]
     # A paragraph of prose between two matched blocks ends the run: it and what is above it stay.
     prose = "The keeper said the wall would outlast the town, and nobody doubted him."
-    article = import_text(BODY + "\nShare this article\n\n" + prose + "\n\n[Subscribe](#)\n",
-                          Path("wall.txt"))
+    article = import_text(
+        BODY + "\nShare this article\n\n" + prose + "\n\n[Subscribe](#)\n", Path("wall.txt")
+    )
     assert paragraphs(article.body) == [
-        "It stands.", "It will stand for years.", "Share this article", prose]
+        "It stands.",
+        "It will stand for years.",
+        "Share this article",
+        prose,
+    ]
     # The same at the start of the article.
-    article = import_text(BODY.replace("It stands.", "Share this article\n\n" + prose),
-                          Path("wall.txt"))
+    article = import_text(
+        BODY.replace("It stands.", "Share this article\n\n" + prose), Path("wall.txt")
+    )
     assert paragraphs(article.body) == [prose, "It will stand for years."]
 
 
@@ -463,8 +482,12 @@ def test_long_paragraphs_are_never_default_boilerplate() -> None:
 def test_publication_patterns_and_defaults_switch() -> None:
     publication = Publication(
         name="The Lantern",
-        extra={"import": {"boilerplate": [r"^The Lantern is reader-funded"],
-                          "boilerplate_defaults": False}},
+        extra={
+            "import": {
+                "boilerplate": [r"^The Lantern is reader-funded"],
+                "boilerplate_defaults": False,
+            }
+        },
     )
     settings = import_settings(publication)
     text = BODY + "\nThe Lantern is reader-funded. Thank you.\n\nShare this article\n"
@@ -472,14 +495,15 @@ def test_publication_patterns_and_defaults_switch() -> None:
     # "Share this article" is no longer caught (defaults off); the publication's pattern is,
     # but only at the edge: with the share line after it, it is in the middle and stays.
     assert "Share this article" in article.body and "reader-funded" in article.body
-    article = import_text(BODY + "\nThe Lantern is reader-funded. Thanks.\n", Path("w.txt"),
-                          settings)
+    article = import_text(
+        BODY + "\nThe Lantern is reader-funded. Thanks.\n", Path("w.txt"), settings
+    )
     assert "reader-funded" not in article.body
     assert import_settings(None) == ImportSettings()
 
 
 def test_invalid_publication_pattern_is_an_error_with_its_line(tmp_path: Path) -> None:
-    from masthead.load import load
+    from masthead.sources.folder import load
 
     (tmp_path / "publication.toml").write_text(
         'name = "X"\n\n[import]\nboilerplate = ["(unclosed"]\n'
@@ -519,8 +543,9 @@ def test_bad_files_give_one_clear_line(tmp_path: Path, case: str) -> None:
 
 def test_latin1_file_imports_cleanly(tmp_path: Path) -> None:
     path = tmp_path / "cafe.txt"
-    path.write_bytes("Le Café du Port\n\nBy Zoë Brontë\n\nOn y sert du thé à minuit.\n"
-                     .encode("latin-1"))
+    path.write_bytes(
+        "Le Café du Port\n\nBy Zoë Brontë\n\nOn y sert du thé à minuit.\n".encode("latin-1")
+    )
     article = import_file(path)
     assert article.meta["title"] == "Le Café du Port"
     assert article.meta["authors"] == ["Zoë Brontë"]

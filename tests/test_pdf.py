@@ -19,9 +19,9 @@ from pypdf import PdfReader
 from conftest import EXAMPLE, link_targets, outline
 from masthead import build
 from masthead.build import prepare
+from masthead.editions.pdf.single import PDF_VARIANTS, finish_html, package_pdf, pdf_variant
 from masthead.errors import InputError
-from masthead.pdf import PDF_VARIANTS, finish_html, package_pdf, pdf_variant
-from masthead.render import render_pdf
+from masthead.render.documents import render_pdf
 
 MM = 72 / 25.4  # PDF points per millimetre.
 

@@ -88,52 +88,75 @@ def readers(count: int) -> list[str]:
 
 def plan(built: dict[str, Path], tmp_path: Path, rows: list[str], **settings: object) -> SendPlan:
     request = SendRequest(
-        built["issue"], subscribers(tmp_path, rows), out_dir=built["dist"],
-        state_dir=tmp_path / "state", settings={"from": SENDER, **settings}, env={},
+        built["issue"],
+        subscribers(tmp_path, rows),
+        out_dir=built["dist"],
+        state_dir=tmp_path / "state",
+        settings={"from": SENDER, **settings},
+        env={},
     )
     result = plan_send(request)
     assert not result.outputs.built  # The module's build is reused.
     return result
 
 
-def send(sendplan: SendPlan, server: Server, password: str = PASSWORD,
-         **settings: object) -> SendReport:
+def send(
+    sendplan: SendPlan, server: Server, password: str = PASSWORD, **settings: object
+) -> SendReport:
     smtp = smtp_settings(
         sendplan.issue,
-        {"smtp_host": server.host, "smtp_port": server.port, "smtp_user": USER,
-         "ca_file": str(server.ca_file), **settings},
-        {}, password=password,
+        {
+            "smtp_host": server.host,
+            "smtp_port": server.port,
+            "smtp_user": USER,
+            "ca_file": str(server.ca_file),
+            **settings,
+        },
+        {},
+        password=password,
     )
     return deliver(sendplan, smtp, retry=FAST)
 
 
 def states(sendplan: SendPlan) -> dict[str, str]:
-    return {e.email.lower(): "in_doubt" if e.in_doubt else e.state
-            for e in read_journal(sendplan.state_dir, sendplan.issue.identifier)}
+    return {
+        e.email.lower(): "in_doubt" if e.in_doubt else e.state
+        for e in read_journal(sendplan.state_dir, sendplan.issue.identifier)
+    }
 
 
 def test_delivers_headers_bodies_attachments_and_a_dkim_signature(
     built: dict[str, Path], tmp_path: Path, server: Server
 ) -> None:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    (tmp_path / "dkim.pem").write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption()))
-    public = key.public_key().public_bytes(serialization.Encoding.DER,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo)
+    (tmp_path / "dkim.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     (tmp_path / "note.txt").write_text("We stayed up all month for this one.\n")
     sendplan = plan(
-        built, tmp_path,
+        built,
+        tmp_path,
         ["Ada@Example.org,Ada Lovelace,pdf", "bob@example.org,,both", "owner@kindle.com,,"],
-        dkim_key=str(tmp_path / "dkim.pem"), dkim_selector="mh2026",
+        dkim_key=str(tmp_path / "dkim.pem"),
+        dkim_selector="mh2026",
         unsubscribe_url="https://lantern.example.org/unsubscribe?address={email}",
         unsubscribe_mailto="unsubscribe@lantern.example.org",
         note_file=str(tmp_path / "note.txt"),
     )
     report = send(sendplan, server)
     assert report.ok and report.sent == ("Ada@example.org", "bob@example.org", "owner@kindle.com")
-    assert server.recorder.counts() == {"ada@example.org": 1, "bob@example.org": 1,
-                                        "owner@kindle.com": 1}
+    assert server.recorder.counts() == {
+        "ada@example.org": 1,
+        "bob@example.org": 1,
+        "owner@kindle.com": 1,
+    }
     assert len(server.recorder.logins) == 1  # One connection, reused.
     assert {r.mail_from for r in server.recorder.received} == {"editor@lantern.example.org"}
 
@@ -144,7 +167,8 @@ def test_delivers_headers_bodies_attachments_and_a_dkim_signature(
     assert ada["Date"] and ada["List-Id"] == "The Lantern <the-lantern.lantern.example.org>"
     assert ada["List-Unsubscribe"] == (
         "<https://lantern.example.org/unsubscribe?address=Ada@example.org>, "
-        "<mailto:unsubscribe@lantern.example.org?subject=unsubscribe>")
+        "<mailto:unsubscribe@lantern.example.org?subject=unsubscribe>"
+    )
     assert ada["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     ids = [r.message["Message-ID"] for r in received.values()]
     assert len(set(ids)) == 3 and all(i.endswith("@lantern.example.org>") for i in ids)
@@ -183,8 +207,11 @@ def test_delivers_headers_bodies_attachments_and_a_dkim_signature(
     assert "list-unsubscribe-post" in ada["DKIM-Signature"].lower()
 
     # The same command again sends nothing: everyone is in the journal as sent.
-    again = plan(built, tmp_path, ["Ada@Example.org,Ada Lovelace,pdf", "bob@example.org,,both",
-                                   "owner@kindle.com,,"])
+    again = plan(
+        built,
+        tmp_path,
+        ["Ada@Example.org,Ada Lovelace,pdf", "bob@example.org,,both", "owner@kindle.com,,"],
+    )
     assert again.to_send == () and len(again.already_sent) == 3
     assert send(again, server).sent == ()
     assert len(server.recorder.received) == 3
@@ -213,7 +240,8 @@ def test_550_fails_that_recipient_and_the_rest_are_delivered(
     report = send(sendplan, server)
     assert not report.ok
     assert [(f.email, f.reason) for f in report.failed] == [
-        ("reader01@example.org", "550 5.1.1 No such user here")]
+        ("reader01@example.org", "550 5.1.1 No such user here")
+    ]
     assert server.recorder.counts() == {f"reader{i:02d}@example.org": 1 for i in (0, 2, 3)}
     assert states(sendplan)["reader01@example.org"] == "failed"
 
@@ -258,8 +286,12 @@ def test_an_unverifiable_certificate_is_refused(
     built: dict[str, Path], tmp_path: Path, server: Server
 ) -> None:
     sendplan = plan(built, tmp_path, readers(1))
-    smtp = smtp_settings(sendplan.issue, {"smtp_host": server.host, "smtp_port": server.port,
-                                          "smtp_user": USER}, {}, password=PASSWORD)
+    smtp = smtp_settings(
+        sendplan.issue,
+        {"smtp_host": server.host, "smtp_port": server.port, "smtp_user": USER},
+        {},
+        password=PASSWORD,
+    )
     with pytest.raises(SmtpError, match="could not be verified.*--ca-file"):
         deliver(sendplan, smtp, retry=FAST)
     assert server.recorder.logins == []
@@ -269,16 +301,21 @@ def test_a_message_over_the_size_limit_is_refused_before_sending(
     built: dict[str, Path], tmp_path: Path
 ) -> None:
     request = SendRequest(
-        built["issue"], subscribers(tmp_path, ["ada@example.org,,", "owner@kindle.com,,pdf"]),
-        out_dir=built["dist"], state_dir=tmp_path / "state",
+        built["issue"],
+        subscribers(tmp_path, ["ada@example.org,,", "owner@kindle.com,,pdf"]),
+        out_dir=built["dist"],
+        state_dir=tmp_path / "state",
         # As large as the PDF itself: base64 makes the message about 1.37 times that.
-        settings={"from": SENDER, "limit_mb": built["pdf"].stat().st_size / 1e6}, env={},
+        settings={"from": SENDER, "limit_mb": built["pdf"].stat().st_size / 1e6},
+        env={},
     )
     with pytest.raises(SizeError) as caught:
         plan_send(request)
-    assert re.search(r"the message to ada@example\.org would be [\d.]+ MB encoded \(PDF: "
-                     r"[\d.]+ MB before base64\), over the [\d.]+ MB limit — .*limit_mb",
-                     str(caught.value)), caught.value
+    assert re.search(
+        r"the message to ada@example\.org would be [\d.]+ MB encoded \(PDF: "
+        r"[\d.]+ MB before base64\), over the [\d.]+ MB limit — .*limit_mb",
+        str(caught.value),
+    ), caught.value
     # Send to Kindle takes 50 MB: only the e-reader delivery fits.
     subscribers(tmp_path, ["owner@kindle.com,,pdf"])
     assert len(plan_send(request).to_send) == 1
@@ -288,19 +325,38 @@ def test_implicit_tls(built: dict[str, Path], tmp_path: Path) -> None:
     with smtp_server(tmp_path, tls="ssl") as tls:
         report = send(plan(built, tmp_path, readers(2)), tls, security="ssl")
         assert report.ok and sorted(tls.recorder.counts()) == [
-            "reader00@example.org", "reader01@example.org"]
+            "reader00@example.org",
+            "reader01@example.org",
+        ]
 
 
 # The command, as a user runs it -----------------------------------------------------------
 
 
 def command(built: dict[str, Path], tmp_path: Path, server: Server | None, *extra: str) -> list:
-    args = ["send", str(built["issue"]), "--recipients", str(tmp_path / "subscribers.csv"),
-            "--out", str(built["dist"]), "--state-dir", str(tmp_path / "state"),
-            "--from", SENDER]
+    args = [
+        "send",
+        str(built["issue"]),
+        "--recipients",
+        str(tmp_path / "subscribers.csv"),
+        "--out",
+        str(built["dist"]),
+        "--state-dir",
+        str(tmp_path / "state"),
+        "--from",
+        SENDER,
+    ]
     if server is not None:
-        args += ["--smtp-host", server.host, "--smtp-port", str(server.port),
-                 "--smtp-user", USER, "--ca-file", str(server.ca_file)]
+        args += [
+            "--smtp-host",
+            server.host,
+            "--smtp-port",
+            str(server.port),
+            "--smtp-user",
+            USER,
+            "--ca-file",
+            str(server.ca_file),
+        ]
     return [*args, *extra]
 
 
@@ -317,9 +373,19 @@ def wait_for(condition, seconds: float = 30.0) -> None:  # noqa: ANN001
 
 def status(built: dict[str, Path], tmp_path: Path) -> dict:
     out = subprocess.run(
-        [*CLI, "send", str(built["issue"]), "--status", "--json",
-         "--state-dir", str(tmp_path / "state")],
-        capture_output=True, text=True, timeout=60, check=True,
+        [
+            *CLI,
+            "send",
+            str(built["issue"]),
+            "--status",
+            "--json",
+            "--state-dir",
+            str(tmp_path / "state"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     return json.loads(out.stdout)
 
@@ -330,8 +396,12 @@ def test_sigkill_mid_run_then_rerun_mails_everyone_exactly_once(
     recorder = Recorder(delay=0.25)  # Slow replies: the kill lands while one is in flight.
     with smtp_server(tmp_path, recorder=recorder) as server:
         subscribers(tmp_path, readers(10))
-        first = subprocess.Popen([*CLI, *command(built, tmp_path, server, "--yes")],
-                                 env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        first = subprocess.Popen(
+            [*CLI, *command(built, tmp_path, server, "--yes")],
+            env=cli_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         try:
             wait_for(lambda: len(recorder.received) >= 4)
         finally:
@@ -342,8 +412,13 @@ def test_sigkill_mid_run_then_rerun_mails_everyone_exactly_once(
         assert killed_at < 10
 
         recorder.delay = 0
-        second = subprocess.run([*CLI, *command(built, tmp_path, server, "--yes", "--json")],
-                                env=cli_env(), capture_output=True, text=True, timeout=120)
+        second = subprocess.run(
+            [*CLI, *command(built, tmp_path, server, "--yes", "--json")],
+            env=cli_env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         report = json.loads(second.stdout)
         in_doubt = report["in_doubt"]
         assert len(in_doubt) <= 1
@@ -361,10 +436,15 @@ def test_sigkill_mid_run_then_rerun_mails_everyone_exactly_once(
         if in_doubt:  # Asked to, the in-doubt one is sent again, with the same Message-ID.
             third = subprocess.run(
                 [*CLI, *command(built, tmp_path, server, "--yes", "--resend-in-doubt")],
-                env=cli_env(), capture_output=True, text=True, timeout=120)
+                env=cli_env(),
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
             assert third.returncode == 0, third.stderr
-            copies = [r.message["Message-ID"] for r in recorder.received
-                      if r.rcpt_tos[0] == in_doubt[0]]
+            copies = [
+                r.message["Message-ID"] for r in recorder.received if r.rcpt_tos[0] == in_doubt[0]
+            ]
             assert len(copies) in (1, 2) and len(set(copies)) == 1
             assert status(built, tmp_path)["counts"]["sent"] == 10
 
@@ -375,9 +455,13 @@ def test_sigterm_finishes_the_message_in_flight_and_stops(
     recorder = Recorder(delay=0.25)
     with smtp_server(tmp_path, recorder=recorder) as server:
         subscribers(tmp_path, readers(8))
-        run = subprocess.Popen([*CLI, *command(built, tmp_path, server, "--yes")],
-                               env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+        run = subprocess.Popen(
+            [*CLI, *command(built, tmp_path, server, "--yes")],
+            env=cli_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         try:
             wait_for(lambda: len(recorder.received) >= 2)
             run.send_signal(signal.SIGTERM)
@@ -423,18 +507,22 @@ def test_the_command_asks_first_and_reports_failures_as_json(
     assert result.exit_code == 3
     report = json.loads(result.stdout)
     assert report["sent"] == ["ada@example.org"] and not report["ok"]
-    assert report["failed"] == [{"email": "bob@example.org",
-                                 "reason": "550 5.1.1 No such user here"}]
-    assert report["skipped"][0]["line"] == 4 and "invalid address" in report["skipped"][0][
-        "reason"]
+    assert report["failed"] == [
+        {"email": "bob@example.org", "reason": "550 5.1.1 No such user here"}
+    ]
+    assert report["skipped"][0]["line"] == 4 and "invalid address" in report["skipped"][0]["reason"]
 
-    wrong = runner.invoke(app, command(built, tmp_path, server, "--yes"),
-                          env={"MASTHEAD_SMTP_PASSWORD": "not-the-password"})
+    wrong = runner.invoke(
+        app,
+        command(built, tmp_path, server, "--yes"),
+        env={"MASTHEAD_SMTP_PASSWORD": "not-the-password"},
+    )
     assert wrong.exit_code == 1 and "refused the login" in wrong.output
     assert "not-the-password" not in wrong.output
 
-    shown = runner.invoke(app, ["send", str(built["issue"]), "--status",
-                                "--state-dir", str(tmp_path / "state")])
+    shown = runner.invoke(
+        app, ["send", str(built["issue"]), "--status", "--state-dir", str(tmp_path / "state")]
+    )
     assert shown.exit_code == 0
     assert "sent 1 · failed 1 · pending 0 · in doubt 0" in shown.stdout
     assert "failed: bob@example.org (1 tries) — 550 5.1.1 No such user here" in shown.stdout
@@ -442,7 +530,11 @@ def test_the_command_asks_first_and_reports_failures_as_json(
 
 def test_security_none_needs_a_loopback_server(built: dict[str, Path], tmp_path: Path) -> None:
     subscribers(tmp_path, ["ada@example.org,,"])
-    result = runner.invoke(app, command(built, tmp_path, None, "--smtp-host",
-                                        "smtp.example.org", "--security", "none", "--yes"))
+    result = runner.invoke(
+        app,
+        command(
+            built, tmp_path, None, "--smtp-host", "smtp.example.org", "--security", "none", "--yes"
+        ),
+    )
     assert result.exit_code == 1
     assert "--security none is refused for smtp.example.org" in result.output

@@ -73,21 +73,26 @@ def write(path: Path, text: str) -> Path:
 
 
 def test_bad_rows_are_reported_with_line_numbers_and_skipped(tmp_path: Path) -> None:
-    csv = write(tmp_path / "subscribers.csv", (
-        "email,name,format\n"
-        "ada@example.org,Ada Lovelace,pdf\n"
-        "\n"
-        "# a comment\n"
-        "not-an-address,Nobody,\n"
-        "bob@@example.org,Bob,\n"
-        ",No address,\n"
-        "cara@example.org,Cara,paper\n"
-        "Dev@EXAMPLE.org,Dev,both\n"
-    ))
+    csv = write(
+        tmp_path / "subscribers.csv",
+        (
+            "email,name,format\n"
+            "ada@example.org,Ada Lovelace,pdf\n"
+            "\n"
+            "# a comment\n"
+            "not-an-address,Nobody,\n"
+            "bob@@example.org,Bob,\n"
+            ",No address,\n"
+            "cara@example.org,Cara,paper\n"
+            "Dev@EXAMPLE.org,Dev,both\n"
+        ),
+    )
     result = read_recipients(csv)
     assert [r.email for r in result.recipients] == ["ada@example.org", "Dev@example.org"]
     assert [(s.line, s.reason.split(":")[0]) for s in result.invalid] == [
-        (5, "invalid address"), (6, "invalid address"), (7, "no email address"),
+        (5, "invalid address"),
+        (6, "invalid address"),
+        (7, "no email address"),
         (8, "unknown format 'paper' (use pdf, epub or both)"),
     ]
     assert result.recipients[1].format == "both"
@@ -95,13 +100,16 @@ def test_bad_rows_are_reported_with_line_numbers_and_skipped(tmp_path: Path) -> 
 
 
 def test_addresses_are_normalised_and_deduplicated_ignoring_case(tmp_path: Path) -> None:
-    csv = write(tmp_path / "s.csv", (
-        "\ufeffEmail;Name\n"  # A spreadsheet's BOM and semicolons.
-        "Ada@Example.ORG;Ada\n"
-        " ada@example.org ;Ada again\n"
-        "Grace Hopper <GRACE@example.org>;\n"
-        "\"reader@Kindle.com\";\n"
-    ))
+    csv = write(
+        tmp_path / "s.csv",
+        (
+            "\ufeffEmail;Name\n"  # A spreadsheet's BOM and semicolons.
+            "Ada@Example.ORG;Ada\n"
+            " ada@example.org ;Ada again\n"
+            "Grace Hopper <GRACE@example.org>;\n"
+            '"reader@Kindle.com";\n'
+        ),
+    )
     result = read_recipients(csv)
     assert [(r.email, r.name, r.format) for r in result.recipients] == [
         ("Ada@example.org", "Ada", "pdf"),
@@ -121,7 +129,8 @@ def test_suppression_lists_are_honoured(tmp_path: Path) -> None:
     result = read_recipients(csv, suppressed)
     assert [r.email for r in result.recipients] == ["ada@example.org"]
     assert [(s.line, s.reason) for s in result.suppressed] == [
-        (3, "on the suppression list"), (4, "on the suppression list"),
+        (3, "on the suppression list"),
+        (4, "on the suppression list"),
     ]
 
 
@@ -138,15 +147,18 @@ def test_a_list_without_an_email_column_is_an_error(tmp_path: Path) -> None:
 def test_settings_come_from_flags_then_environment_then_publication(tmp_path: Path) -> None:
     write(tmp_path / "key.pem", "-----BEGIN PRIVATE KEY-----\n")
     write(tmp_path / "gone.txt", "gone@example.org\n")
-    folder = tiny_issue(tmp_path, (
-        "[email]\n"
-        'from = "The Lantern <editor@lantern.example.org>"\n'
-        'smtp_host = "smtp.lantern.example.org"\n'
-        "smtp_port = 2525\n"
-        'smtp_user = "editor"\n'
-        'suppression = "gone.txt"\n'
-        'unsubscribe_mailto = "leave@lantern.example.org"\n'
-    ))
+    folder = tiny_issue(
+        tmp_path,
+        (
+            "[email]\n"
+            'from = "The Lantern <editor@lantern.example.org>"\n'
+            'smtp_host = "smtp.lantern.example.org"\n'
+            "smtp_port = 2525\n"
+            'smtp_user = "editor"\n'
+            'suppression = "gone.txt"\n'
+            'unsubscribe_mailto = "leave@lantern.example.org"\n'
+        ),
+    )
     issue, _ = prepare(folder)
     mail = mail_settings(issue, {}, {})
     assert str(mail.sender) == SENDER
@@ -156,8 +168,12 @@ def test_settings_come_from_flags_then_environment_then_publication(tmp_path: Pa
 
     env = {"MASTHEAD_SMTP_HOST": "env.example.org", "MASTHEAD_SMTP_PASSWORD": "s3cret"}
     smtp = smtp_settings(issue, {"smtp_port": 587}, env)
-    assert (smtp.host, smtp.port, smtp.security, smtp.user) == ("env.example.org", 587,
-                                                                "starttls", "editor")
+    assert (smtp.host, smtp.port, smtp.security, smtp.user) == (
+        "env.example.org",
+        587,
+        "starttls",
+        "editor",
+    )
     assert "s3cret" not in repr(smtp)
     smtp = smtp_settings(issue, {"smtp_host": "flag.example.org"}, env)
     assert (smtp.host, smtp.port) == ("flag.example.org", 2525)
@@ -180,8 +196,10 @@ def test_security_none_is_refused_for_any_other_host(tmp_path: Path) -> None:
 
 
 def test_bad_settings_name_the_file_and_line(tmp_path: Path) -> None:
-    folder = tiny_issue(tmp_path, '[email]\nfrom = "x <e@example.org>"\nunsubscribe_url = '
-                                  '"http://lantern.example.org/u"\n')
+    folder = tiny_issue(
+        tmp_path,
+        '[email]\nfrom = "x <e@example.org>"\nunsubscribe_url = "http://lantern.example.org/u"\n',
+    )
     issue, _ = prepare(folder)
     with pytest.raises(SettingsError) as caught:
         mail_settings(issue, {}, {})
@@ -213,16 +231,19 @@ def parse(data: bytes) -> email.message.EmailMessage:
 
 
 def test_message_headers_bodies_and_attachment(tmp_path: Path) -> None:
-    c = composer(tmp_path, unsubscribe_url="https://lantern.example.org/u?e={email}",
-                 unsubscribe_mailto="leave@lantern.example.org", note="Welcome.\n\nSecond para.")
+    c = composer(
+        tmp_path,
+        unsubscribe_url="https://lantern.example.org/u?e={email}",
+        unsubscribe_mailto="leave@lantern.example.org",
+        note="Welcome.\n\nSecond para.",
+    )
     out = c.compose(Recipient("ada@example.org", "Ada Lovelace", "pdf"))
     msg = parse(out.data)
     assert b"\r\n" in out.data and out.data.count(b"\n") == out.data.count(b"\r\n")
     assert msg["From"] == SENDER
     assert msg["To"] == "Ada Lovelace <ada@example.org>"
     assert msg["Subject"] == "The Lantern, No. 1: First Light (November 2026)"
-    assert msg["Message-ID"] == out.message_id and out.message_id.endswith(
-        "@lantern.example.org>")
+    assert msg["Message-ID"] == out.message_id and out.message_id.endswith("@lantern.example.org>")
     assert msg["Date"]
     assert msg["List-Id"] == "The Lantern <the-lantern.lantern.example.org>"
     assert msg["List-Unsubscribe"] == (
@@ -259,7 +280,9 @@ def test_mailto_only_unsubscribe_has_no_one_click_post(tmp_path: Path) -> None:
     assert msg["List-Unsubscribe"].startswith("<mailto:leave@")
     assert "List-Unsubscribe-Post" not in msg
     assert [a.get_content_type() for a in msg.iter_attachments()] == [
-        "application/pdf", "application/epub+zip"]
+        "application/pdf",
+        "application/epub+zip",
+    ]
 
 
 def test_without_unsubscribe_settings_replies_unsubscribe(tmp_path: Path) -> None:
@@ -281,15 +304,21 @@ def test_a_publication_overrides_email_templates_by_file_name(tmp_path: Path) ->
 
 def test_dkim_signs_the_bytes_that_are_sent(tmp_path: Path) -> None:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     (tmp_path / "dkim.pem").write_bytes(pem)
-    c = composer(tmp_path, dkim_key=str(tmp_path / "dkim.pem"), dkim_selector="s1",
-                 unsubscribe_url="https://lantern.example.org/u?e={email}")
+    c = composer(
+        tmp_path,
+        dkim_key=str(tmp_path / "dkim.pem"),
+        dkim_selector="s1",
+        unsubscribe_url="https://lantern.example.org/u?e={email}",
+    )
     data = c.compose(Recipient("ada@example.org", "Ada")).data
     assert data.startswith(b"DKIM-Signature:")
-    public = key.public_key().public_bytes(serialization.Encoding.DER,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo)
+    public = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     record = b"v=DKIM1; k=rsa; p=" + __import__("base64").b64encode(public)
 
     def dns(name: bytes, timeout: int = 5) -> bytes:
@@ -366,8 +395,10 @@ def test_outputs_are_built_when_missing_or_older_than_an_input(tmp_path: Path) -
     (folder / ".masthead-state").mkdir()
     write(folder / ".masthead-state" / "x", "y")
     later = time.time() + 5
-    for path in (tmp_path / "templates" / "email" / "subject.txt",
-                 folder / ".masthead-state" / "x"):
+    for path in (
+        tmp_path / "templates" / "email" / "subject.txt",
+        folder / ".masthead-state" / "x",
+    ):
         os.utime(path, (later, later))
     issue, _ = prepare(folder)
     assert outdated(issue, first.files) == ""
@@ -397,8 +428,7 @@ class FakeTransport:
         pass
 
     def send(self, sender: str, recipient: str, data: bytes) -> str:
-        outcome = self.script.get(recipient, ["ok"]).pop(0) if self.script.get(recipient) \
-            else "ok"
+        outcome = self.script.get(recipient, ["ok"]).pop(0) if self.script.get(recipient) else "ok"
         if self.on_send:
             self.on_send(recipient)
         if isinstance(outcome, Exception):
@@ -417,8 +447,9 @@ def plan_for(tmp_path: Path, addresses: list[str]):  # noqa: ANN201
         later = time.time() + 3600
         os.utime(pdf, (later, later))
     csv = write(tmp_path / "s.csv", "email\n" + "\n".join(addresses) + "\n")
-    return plan_send(SendRequest(folder, csv, out_dir=tmp_path / "dist",
-                                 settings={"from": SENDER}, env={}))
+    return plan_send(
+        SendRequest(folder, csv, out_dir=tmp_path / "dist", settings={"from": SENDER}, env={})
+    )
 
 
 def smtp_for(plan):  # noqa: ANN001, ANN201
@@ -427,13 +458,16 @@ def smtp_for(plan):  # noqa: ANN001, ANN201
 
 def test_retries_keep_the_message_id_and_give_up_after_the_last_try(tmp_path: Path) -> None:
     plan = plan_for(tmp_path, ["ada@example.org", "bob@example.org", "cara@example.org"])
-    transport = FakeTransport({
-        "ada@example.org": [TemporaryFailure("451 busy"), "ok"],
-        "bob@example.org": [TemporaryFailure("451 busy")] * 3,
-        "cara@example.org": [PermanentFailure("550 no such user")],
-    })
-    report = deliver(plan, smtp_for(plan), retry=RetryPolicy(attempts=3, base=0.001),
-                     transport=transport)  # type: ignore[arg-type]
+    transport = FakeTransport(
+        {
+            "ada@example.org": [TemporaryFailure("451 busy"), "ok"],
+            "bob@example.org": [TemporaryFailure("451 busy")] * 3,
+            "cara@example.org": [PermanentFailure("550 no such user")],
+        }
+    )
+    report = deliver(
+        plan, smtp_for(plan), retry=RetryPolicy(attempts=3, base=0.001), transport=transport
+    )  # type: ignore[arg-type]
     assert report.sent == ("ada@example.org",)
     assert [(f.email, f.reason) for f in report.failed] == [
         ("bob@example.org", "451 busy (gave up after 3 tries)"),

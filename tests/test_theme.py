@@ -8,8 +8,8 @@ import pytest
 
 from masthead.build import prepare
 from masthead.errors import TemplateError
-from masthead.render import render_epub, render_pdf, theme_for
-from masthead.theme import Theme
+from masthead.render.documents import render_epub, render_pdf, theme_for
+from masthead.render.theme import Theme
 
 
 def make(tmp_path: Path) -> Path:

@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import multiprocessing
-import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from masthead.errors import InputError, MastheadError
 from masthead.model import BuildResult
-
-
-def cores() -> int:
-    """Cores this process may run on (the default for `jobs`)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # Not on Linux.
-        return os.cpu_count() or 1
+from masthead.options import BuildOptions, cores
 
 
 def find_issues(paths: Iterable[Path]) -> list[Path]:
@@ -56,12 +49,12 @@ def _subclasses(cls: type) -> list[type]:
     return found
 
 
-def _build_one(path: Path, options: dict[str, Any]) -> tuple[str, Any]:
+def _build_one(path: Path, options: BuildOptions) -> tuple[str, Any]:
     """In a worker: one issue's build; errors come back as data (they do not pickle)."""
     from masthead.build import build
 
     try:
-        return "ok", build(path, **options)
+        return "ok", build(path, options)
     except MastheadError as exc:
         fields = {"message": exc.message, "path": exc.path or path, "line": exc.line}
         return type(exc).__name__, fields | {"hint": exc.hint}
@@ -74,22 +67,28 @@ def _build_one(path: Path, options: dict[str, Any]) -> tuple[str, Any]:
 
 
 def build_many(
-    paths: Sequence[Path], *, jobs: int | None = None, **options: Any
+    paths: Sequence[Path],
+    options: BuildOptions | None = None,
+    *,
+    jobs: int | None = None,
+    **changes: Any,
 ) -> list[BuildResult | MastheadError]:
     """Build every issue named by `paths` (see `find_issues`), `jobs` at a time.
 
     Returns one result per issue, in the order of `find_issues(paths)`: its BuildResult, or the
     MastheadError that stopped it (with the issue's folder as its path when it names no file).
     One issue's failure does not stop the others; each issue's outputs are written all at once
-    or not at all (build.write_all). `options` are those of `masthead.build.build`.
+    or not at all (files.write_all). `options` and `changes` are as `masthead.build.build`'s.
     """
+    options = replace(options or BuildOptions(), **changes)
     issues = find_issues(paths)
     if not issues:
         raise InputError("no issues to build", hint="give issue folders or a publication folder")
     jobs = max(1, jobs or cores())
-    if len(issues) > 1 and "pdf_jobs" not in options:
+    if len(issues) > 1 and options.pdf_jobs is None:
         # Issues in parallel already fill the cores: each lays out its own PDF in one process.
-        options["pdf_jobs"] = 1 if len(issues) >= jobs else max(1, jobs // len(issues))
+        pdf_jobs = 1 if len(issues) >= jobs else max(1, jobs // len(issues))
+        options = replace(options, pdf_jobs=pdf_jobs)
     if jobs == 1 or len(issues) == 1:
         outcomes = [_build_one(path, options) for path in issues]
     else:

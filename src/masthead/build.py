@@ -8,20 +8,26 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from masthead import cache
-from masthead.errors import MastheadError, OutputError
+from masthead.errors import MastheadError
+from masthead.files import write_all
 from masthead.model import BuildResult, BuildWarning, Issue, PageStart
+from masthead.options import ALL_FORMATS, FORMATS, PDF_MODES, BuildOptions
+
+if TYPE_CHECKING:
+    from masthead.editions.pdf.single import PdfOutput
+    from masthead.render.theme import Theme
 
 # The stages are imported where they are used: a build that finds its outputs up to date (see
 # cache.py) returns before anything heavy (Markdown, Jinja2, WeasyPrint, ebooklib) is loaded.
 
-FORMATS = ("epub", "pdf")  # Built by default.
-ALL_FORMATS = ("epub", "pdf", "kepub")
+__all__ = ["ALL_FORMATS", "FORMATS", "BuildOptions", "build", "check", "prepare"]
 XHTML_MAX_BYTES = 300 * 1024
 STATE_DIR = ".masthead"  # In the output folder: page maps and cached cover images.
 Progress = Callable[[str], None]
@@ -33,16 +39,16 @@ def _quiet(_: str) -> None:
 
 def prepare(path: Path, title: str | None = None) -> tuple[Issue, list[BuildWarning]]:
     """Load, normalise and assemble an issue: everything short of rendering."""
-    from masthead.assemble import assemble
-    from masthead.load import load
+    from masthead.compose.assemble import assemble
+    from masthead.sources.folder import load
 
     return assemble(load(Path(path), title=title))
 
 
 def check(path: Path, title: str | None = None) -> tuple[Issue, list[BuildWarning]]:
     """Validate an issue's inputs and templates without writing anything."""
-    from masthead.pdf import page_size_css
-    from masthead.render import render_epub, render_pdf, theme_for
+    from masthead.editions.pdf.single import page_size_css
+    from masthead.render.documents import render_epub, render_pdf, theme_for
 
     issue, warnings = prepare(path, title)
     theme = theme_for(issue)
@@ -62,182 +68,221 @@ def source_date(issue: Issue) -> dt.datetime:
 
 def build(
     path: Path,
+    options: BuildOptions | None = None,
     *,
-    out_dir: Path = Path("dist"),
-    formats: Sequence[str] = FORMATS,
-    title: str | None = None,
-    page_size: str | None = None,
-    pdf_variant: str | None = None,
-    strict: bool = False,
-    use_cache: bool = True,
-    pdf_mode: str = "auto",
-    pdf_jobs: int | None = None,
     progress: Progress = _quiet,
+    **changes: Any,
 ) -> BuildResult:
-    """Build an issue's EPUB and/or PDF into `out_dir`; nothing is written unless all succeed.
+    """Build an issue's EPUB and/or PDF into `options.out_dir`; nothing is written unless all
+    succeed.
 
-    `pdf_variant` is one of `masthead.pdf.PDF_VARIANTS`: tagged "pdf/ua-1" by default, a PDF/A
-    variant such as "pdf/a-3b" for archives, or "none". When the inputs (every file of the issue,
-    its templates, masthead's version, the options) are those of the last build into `out_dir`
-    and its outputs are as it wrote them, nothing is done again; `use_cache=False` rebuilds.
-    `pdf_mode` is "single" (one WeasyPrint pass), "fast" (articles laid out in `pdf_jobs`
-    processes, each cached, then joined; see fastpdf.py) or "auto" (fast where it applies).
+    `options` (or keyword `changes` to the defaults, like `formats=("pdf",)`) are a BuildOptions.
+    When the inputs (every file of the issue, its templates, masthead's version, the options) are
+    those of the last build into the output folder and its outputs are as it wrote them, nothing
+    is done again; `use_cache=False` rebuilds. `pdf_mode` is "single" (one WeasyPrint pass),
+    "fast" (articles laid out in `pdf_jobs` processes, each cached, then joined; see
+    editions/pdf/) or "auto" (fast where it applies).
     """
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
-    out_dir = Path(out_dir)
-    options = {
-        "formats": sorted(formats),
-        "title": title,
-        "page_size": page_size,
-        "pdf_variant": pdf_variant,
-        "strict": strict,
-        "pdf_mode": pdf_mode,
-    }
+    options = replace(options or BuildOptions(), **changes)
+    run = _Run(Path(path), None, options, progress)
     # Hashed before anything is parsed: a file changed during the build makes the next one redo.
     # Recorded even with use_cache=False, so that the next build can be skipped.
-    found = cache.inputs(path, out_dir, options)
-    if found is not None and use_cache:
-        cached = cache.cached_result(found, out_dir)
+    run.found = cache.inputs(path, options.out_dir, options.recorded())
+    if run.found is not None and options.use_cache:
+        cached = cache.cached_result(run.found, options.out_dir)
+        run.lap("cache")
         if cached is not None:
-            timings["cache"] = time.perf_counter() - clock
-            return replace(cached, timings=timings)
-        timings["cache"] = time.perf_counter() - clock
-    if pdf_mode not in PDF_MODES:
+            return replace(cached, timings=run.timings)
+    if options.pdf_mode not in PDF_MODES:
         raise MastheadError(
-            f"unknown PDF mode '{pdf_mode}'", hint=f"use one of: {', '.join(PDF_MODES)}"
+            f"unknown PDF mode '{options.pdf_mode}'", hint=f"use one of: {', '.join(PDF_MODES)}"
         )
-    return _build(
-        path,
-        found,
-        out_dir,
-        formats,
-        title,
-        page_size,
-        pdf_variant,
-        strict,
-        progress,
-        timings,
-        pdf_mode=pdf_mode,
-        pdf_jobs=pdf_jobs,
-        use_cache=use_cache,
-    )
-
-
-def _build(
-    path: Path,
-    found: cache.Inputs | None,
-    out_dir: Path,
-    formats: Sequence[str],
-    title: str | None,
-    page_size: str | None,
-    pdf_variant: str | None,
-    strict: bool,
-    progress: Progress,
-    timings: dict[str, float],
-    pdf_mode: str = "auto",
-    pdf_jobs: int | None = None,
-    use_cache: bool = True,
-) -> BuildResult:
-    clock = time.perf_counter()
-
-    def lap(stage: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[stage] = timings.get(stage, 0.0) + now - clock
-        clock = now
-
     # The EPUB's cover image is rendered by WeasyPrint: a helper process loads it while this one
-    # reads the articles, then renders the cover while this one lays out the PDF.
-    wants_epub = "epub" in formats or "kepub" in formats
-    # Likewise the processes that lay out a fast PDF's pieces (fastpdf.py) start now; when they
-    # do, one of them renders the cover (one process less importing WeasyPrint).
-    workers = _early_workers(path, formats, pdf_variant, pdf_mode, pdf_jobs)
-    helper = None
-    if wants_epub and pdf_jobs != 1 and _can_fork():
-        helper = workers if workers is not None else _CoverHelper()
+    # reads the articles, then renders the cover while this one lays out the PDF. Likewise the
+    # processes that lay out a fast PDF's pieces start now; when they do, one of them renders the
+    # cover (one process less importing WeasyPrint).
+    run.workers = _early_workers(run.path, options)
+    wants_epub = "epub" in options.formats or "kepub" in options.formats
+    if wants_epub and options.pdf_jobs != 1 and _can_fork():
+        run.helper = run.workers if run.workers is not None else _CoverHelper()
     try:
-        return _build_issue(
-            path, found, out_dir, formats, title, page_size, pdf_variant, strict, progress,
-            timings, pdf_mode, pdf_jobs, helper, lap, workers, use_cache,
-        )  # fmt: skip
+        return _build_issue(run)
     finally:
-        for pool in (helper, workers):
+        for pool in (run.helper, run.workers):
             if pool is not None:
                 pool.close()
 
 
-def _build_issue(  # type: ignore[no-untyped-def]
-    path, found, out_dir, formats, title, page_size, pdf_variant, strict, progress, timings,
-    pdf_mode, pdf_jobs, helper, lap, workers, use_cache,
-) -> BuildResult:  # fmt: skip
-    from masthead.cover import cover_html, cover_jpeg
-    from masthead.epub import package_epub
-    from masthead.kepub import kobo_spans
-    from masthead.pdf import package_pdf, page_size_css
-    from masthead.pdf import pdf_variant as _pdf_variant
-    from masthead.render import context, page_targets, render_epub, render_pdf, theme_for
+class Helper(Protocol):
+    """A process pool that renders the EPUB's cover while this process goes on."""
 
-    progress("Reading articles")
-    issue, warnings = prepare(path, title)
-    lap("load")
-    state = out_dir / STATE_DIR
+    def submit(self, function: Callable[..., Any], /, *args: Any) -> Future[Any]: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class _Run:
+    """One build under way: its inputs, options, helper processes and clock."""
+
+    path: Path
+    found: cache.Inputs | None
+    options: BuildOptions
+    progress: Progress
+    helper: Helper | None = None
+    workers: Any = None  # editions.pdf Workers, started early (see _early_workers).
+    timings: dict[str, float] = field(default_factory=dict)
+    clock: float = field(default_factory=time.perf_counter)
+
+    def lap(self, stage: str) -> None:
+        """Add the time since the last lap to `stage`."""
+        now = time.perf_counter()
+        self.timings[stage] = self.timings.get(stage, 0.0) + now - self.clock
+        self.clock = now
+
+
+@dataclass
+class _Made:
+    """What the editions made: output files by name, state files, and the PDF's facts."""
+
+    outputs: dict[str, bytes] = field(default_factory=dict)
+    cache_files: dict[Path, bytes] = field(default_factory=dict)  # Written only on success.
+    pdf: PdfOutput | None = None
+    page_map: tuple[PageStart, ...] = ()
+    keep_chunks: frozenset[Path] | None = None
+
+
+def _build_issue(run: _Run) -> BuildResult:
+    from masthead.render.documents import render_pdf, theme_for
+
+    options = run.options
+    run.progress("Reading articles")
+    issue, warnings = prepare(run.path, options.title)
+    run.lap("load")
+    from masthead.editions.pdf.single import package_pdf, page_size_css, pdf_variant
+
+    state = options.out_dir / STATE_DIR
     theme = theme_for(issue, state / "templates")
-    cover = None  # The EPUB's cover: (JPEG, new cache file), or on its way from the helper.
-    if helper is not None:
-        cover = helper.submit(cover_jpeg, issue, cover_html(issue, theme, context(issue)), state)
-    outputs: dict[str, bytes] = {}
-    pages = None
-    size = page_size_css(page_size or issue.publication.page_size)
-    variant = _pdf_variant(pdf_variant)  # A bad name fails before any layout work.
+    cover = _start_cover(run, issue, theme, state)
+    size = page_size_css(options.page_size or issue.publication.page_size)
+    variant = pdf_variant(options.pdf_variant)  # A bad name fails before any layout work.
     rendered_pdf = render_pdf(issue, size, theme)
     layout_key = hashlib.sha256(rendered_pdf.html.encode()).hexdigest()
     page_map_file = state / f"{issue.output_stem}.pages.json"
-    # Page numbers of link targets, given to the next layout (pdf.lay_out).
+    # Page numbers of link targets, given to the next layout (editions.pdf.single.lay_out).
     numbers_file = state / f"{issue.output_stem}.numbers.json"
-    page_map: tuple[PageStart, ...] = ()
-    cache_files: dict[Path, bytes] = {}  # Written with the outputs, only if the build succeeds.
-    lap("render")
-    keep_chunks: frozenset[Path] | None = None
-    if "pdf" in formats:
-        progress("Laying out PDF pages")
-        pdf = None
-        if _use_fast_pdf(pdf_mode, variant, issue, state):
-            from masthead import fastpdf
-
-            try:
-                fast = fastpdf.build_fast(
-                    issue,
-                    rendered_pdf.html,
-                    variant=variant,
-                    jobs=pdf_jobs or _cores(),
-                    cache_dir=state / fastpdf.CACHE_DIR / issue.output_stem,
-                    workers=workers,
-                    reuse=use_cache,  # --no-cache: every piece laid out again.
-                )
-            except fastpdf.NotApplicable as exc:
-                if pdf_mode == "fast":
-                    warnings.append(BuildWarning(f"PDF laid out in one pass: {exc}", path))
-            else:
-                pdf = fast.output(issue)
-                cache_files.update(fast.cache_files)
-                keep_chunks = fast.keep
-        if pdf is None:
+    run.lap("render")
+    made = _Made()
+    if "pdf" in options.formats:
+        run.progress("Laying out PDF pages")
+        made.pdf = _pdf_edition(run, issue, rendered_pdf.html, variant, made, warnings)
+        if made.pdf is None:
             # Used even with --no-cache: they only spare second layouts, and are checked.
-            known = _read_numbers(numbers_file, size)
-            pdf = package_pdf(issue, rendered_pdf, variant, known)
-        warnings.extend(pdf.warnings)
-        outputs[f"{issue.output_stem}.pdf"] = pdf.data
-        pages = pdf.pages
-        page_map = pdf.page_map
-        lap("pdf")
+            made.pdf = package_pdf(issue, rendered_pdf, variant, _read_numbers(numbers_file, size))
+        warnings.extend(made.pdf.warnings)
+        made.outputs[f"{issue.output_stem}.pdf"] = made.pdf.data
+        made.page_map = made.pdf.page_map
+        run.lap("pdf")
     else:
-        page_map = _read_page_map(page_map_file, layout_key)
+        made.page_map = _read_page_map(page_map_file, layout_key)
+    _epub_editions(run, issue, theme, cover, made, warnings)
+    if options.strict:
+        warnings.extend(_validate(made.outputs))
+    if options.strict and warnings:
+        raise MastheadError(
+            f"{len(warnings)} warning(s) with --strict; first: {warnings[0]}",
+            hint="fix the warnings or build without --strict",
+        )
+    run.progress("Writing files")
+    out_dir = options.out_dir
+    made.cache_files.update(theme.cache_files())
+    files = {out_dir / name: data for name, data in made.outputs.items()} | made.cache_files
+    if made.pdf is not None:
+        # Kept so that a later EPUB-only build can still carry the PDF's page list.
+        pages_json = {"layout": layout_key, "pages": [[p.page, p.anchor] for p in made.page_map]}
+        files[page_map_file] = json.dumps(pages_json).encode()
+        numbers_json = {"page_size": size, "numbers": dict(made.pdf.numbers)}
+        files[numbers_file] = json.dumps(numbers_json, sort_keys=True).encode()
+    result = BuildResult(
+        outputs=tuple(sorted(out_dir / name for name in made.outputs)),
+        warnings=tuple(warnings),
+        pdf_pages=made.pdf.pages if made.pdf is not None else None,
+        timings=run.timings,
+    )
+    if run.found is not None:
+        used = [a.source for a in issue.articles] + [a.source for a in issue.assets]
+        extra = cache.outside_files(run.found.folder, used)
+        built = {out_dir / name: data for name, data in made.outputs.items()}
+        files[run.found.record] = cache.record_bytes(run.found, built, result, extra)
+    write_all(files)
+    if made.keep_chunks is not None:
+        _forget_chunks(state / "chunks" / issue.output_stem, made.keep_chunks)
+    run.lap("write")
+    return result
+
+
+Cover = tuple[bytes, Path | None]  # The EPUB's cover JPEG, and its new cache file if any.
+
+
+def _start_cover(run: _Run, issue: Issue, theme: Theme, state: Path) -> Future[Cover] | None:
+    """The EPUB's cover, on its way from the helper process (None: rendered here, later)."""
+    if run.helper is None:
+        return None
+    from masthead.editions.cover import cover_html, cover_jpeg
+    from masthead.render.documents import context
+
+    return run.helper.submit(cover_jpeg, issue, cover_html(issue, theme, context(issue)), state)
+
+
+def _pdf_edition(
+    run: _Run, issue: Issue, html: str, variant: str, made: _Made, warnings: list[BuildWarning]
+) -> PdfOutput | None:
+    """The PDF laid out in pieces, where that applies (None: lay it out in one pass)."""
+    options = run.options
+    state = options.out_dir / STATE_DIR
+    if not _use_fast_pdf(options.pdf_mode, variant, issue, state):
+        return None
+    from masthead.editions.pdf import fast as fastpdf
+
+    try:
+        fast = fastpdf.build_fast(
+            issue,
+            html,
+            variant=variant,
+            jobs=options.jobs,
+            cache_dir=state / fastpdf.CACHE_DIR / issue.output_stem,
+            workers=run.workers,
+            reuse=options.use_cache,  # --no-cache: every piece laid out again.
+        )
+    except fastpdf.NotApplicable as exc:
+        if options.pdf_mode == "fast":
+            warnings.append(BuildWarning(f"PDF laid out in one pass: {exc}", run.path))
+        return None
+    made.cache_files.update(fast.cache_files)
+    made.keep_chunks = fast.keep
+    return fast.output(issue)
+
+
+def _epub_editions(
+    run: _Run,
+    issue: Issue,
+    theme: Theme,
+    cover: Future[Cover] | Cover | None,
+    made: _Made,
+    warnings: list[BuildWarning],
+) -> None:
+    """Package the EPUB and the Kobo EPUB, as asked, into `made`."""
+    from masthead.editions.cover import cover_html, cover_jpeg
+    from masthead.editions.epub.kepub import kobo_spans
+    from masthead.editions.epub.package import package_epub
+    from masthead.render.documents import context, page_targets, render_epub
+
+    state = run.options.out_dir / STATE_DIR
     for fmt in ("epub", "kepub"):
-        if fmt not in formats:
+        if fmt not in run.options.formats:
             continue
-        progress("Packaging EPUB" if fmt == "epub" else "Packaging Kobo EPUB")
-        targets = page_targets(issue, page_map)
+        run.progress("Packaging EPUB" if fmt == "epub" else "Packaging Kobo EPUB")
+        targets = page_targets(issue, made.page_map)
         rendered = render_epub(issue, theme, targets)
         if fmt == "epub":
             warnings.extend(
@@ -250,51 +295,17 @@ def _build_issue(  # type: ignore[no-untyped-def]
             )
         if fmt == "kepub":
             rendered = kobo_spans(rendered)
-        lap("render")
+        run.lap("render")
         if cover is None:
             cover = cover_jpeg(issue, cover_html(issue, theme, context(issue)), state)
         elif isinstance(cover, Future):
             cover = cover.result()
         jpeg, new_cache = cover
         if new_cache is not None:
-            cache_files[new_cache] = jpeg
+            made.cache_files[new_cache] = jpeg
         data = package_epub(issue, rendered, source_date(issue), jpeg, has_pages=bool(targets))
-        outputs[f"{issue.output_stem}.{'kepub.epub' if fmt == 'kepub' else 'epub'}"] = data
-        lap("epub")
-    if strict:
-        warnings.extend(_validate(outputs))
-    if strict and warnings:
-        raise MastheadError(
-            f"{len(warnings)} warning(s) with --strict; first: {warnings[0]}",
-            hint="fix the warnings or build without --strict",
-        )
-    progress("Writing files")
-    cache_files.update(theme.cache_files())
-    files = {out_dir / name: data for name, data in outputs.items()} | cache_files
-    if "pdf" in formats:
-        # Kept so that a later EPUB-only build can still carry the PDF's page list.
-        pages_json = json.dumps(
-            {"layout": layout_key, "pages": [[p.page, p.anchor] for p in page_map]}
-        )
-        files[page_map_file] = pages_json.encode()
-        numbers_json = {"page_size": size, "numbers": dict(pdf.numbers)}  # type: ignore[union-attr]
-        files[numbers_file] = json.dumps(numbers_json, sort_keys=True).encode()
-    result = BuildResult(
-        outputs=tuple(sorted(out_dir / name for name in outputs)),
-        warnings=tuple(warnings),
-        pdf_pages=pages,
-        timings=timings,
-    )
-    if found is not None:
-        used = [a.source for a in issue.articles] + [a.source for a in issue.assets]
-        extra = cache.outside_files(found.folder, used)
-        built = {out_dir / name: data for name, data in outputs.items()}
-        files[found.record] = cache.record_bytes(found, built, result, extra)
-    write_all(files)
-    if keep_chunks is not None:
-        _forget_chunks(state / "chunks" / issue.output_stem, keep_chunks)
-    lap("write")
-    return result
+        made.outputs[f"{issue.output_stem}.{'kepub.epub' if fmt == 'kepub' else 'epub'}"] = data
+        run.lap("epub")
 
 
 class _CoverHelper:
@@ -308,7 +319,7 @@ class _CoverHelper:
         self.pool = ProcessPoolExecutor(1, mp_context=context, initializer=_load_cover_stack)
         self.pool.submit(int)  # Starts the process now.
 
-    def submit(self, function, *args):  # type: ignore[no-untyped-def]
+    def submit(self, function: Callable[..., Any], /, *args: Any) -> Future[Any]:
         return self.pool.submit(function, *args)
 
     def close(self) -> None:
@@ -326,30 +337,23 @@ def _load_cover_stack() -> None:
     import weasyprint  # noqa: F401
 
 
-PDF_MODES = ("auto", "fast", "single")
 FAST_MIN_ARTICLES = 3  # Measured: from 3 articles, pieces in parallel beat one pass.
 
 
-def _cores() -> int:
-    from masthead.batch import cores
-
-    return cores()
-
-
-def _early_workers(path, formats, pdf_variant, pdf_mode, pdf_jobs):  # type: ignore[no-untyped-def]
+def _early_workers(path: Path, options: BuildOptions) -> Any:
     """Worker processes for a fast PDF, started before the issue is read, when one is likely."""
-    from masthead.fastpdf import FAST_VARIANTS
-    from masthead.pdf import DEFAULT_PDF_VARIANT
+    from masthead.editions.pdf.fast import FAST_VARIANTS
+    from masthead.editions.pdf.single import DEFAULT_PDF_VARIANT
 
-    variant = (pdf_variant or DEFAULT_PDF_VARIANT).strip().lower()
-    jobs = pdf_jobs or _cores()
-    if "pdf" not in formats or pdf_mode == "single" or variant not in FAST_VARIANTS or jobs < 2:
+    variant = (options.pdf_variant or DEFAULT_PDF_VARIANT).strip().lower()
+    mode = options.pdf_mode
+    if "pdf" not in options.formats or mode == "single" or variant not in FAST_VARIANTS:
         return None
-    if pdf_mode == "auto" and _article_files(Path(path)) < FAST_MIN_ARTICLES:
+    if options.jobs < 2 or (mode == "auto" and _article_files(path) < FAST_MIN_ARTICLES):
         return None
-    from masthead.fastpdf import Workers
+    from masthead.editions.pdf.fast import Workers
 
-    return Workers(jobs, _language_hint(Path(path)))
+    return Workers(options.jobs, _language_hint(path))
 
 
 def _language_hint(folder: Path) -> str:
@@ -384,7 +388,7 @@ def _use_fast_pdf(mode: str, variant: str, issue: Issue, state: Path) -> bool:
     "auto" does for issues of FAST_MIN_ARTICLES articles or more, and for any issue whose
     pieces an earlier build left in the state folder (a rebuild lays out changed articles only).
     """
-    from masthead.fastpdf import FAST_VARIANTS
+    from masthead.editions.pdf.fast import FAST_VARIANTS
 
     if mode == "single" or variant not in FAST_VARIANTS:
         return False
@@ -405,7 +409,7 @@ def _forget_chunks(folder: Path, keep: frozenset[Path]) -> None:
 
 def _validate(outputs: dict[str, bytes]) -> list[BuildWarning]:
     """EPUBCheck and (when installed) Ace findings for each built EPUB, as warnings."""
-    from masthead.validate import run_ace, run_epubcheck
+    from masthead.editions.epub.validate import run_ace, run_epubcheck
 
     found: list[BuildWarning] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -442,30 +446,3 @@ def _read_page_map(file: Path, layout_key: str) -> tuple[PageStart, ...]:
     if not isinstance(data, dict) or data.get("layout") != layout_key:
         return ()
     return tuple(PageStart(int(page), str(anchor)) for page, anchor in data.get("pages", []))
-
-
-def write_all(files: dict[Path, bytes]) -> tuple[Path, ...]:
-    """Write every file to a temporary name beside its target, then rename them all.
-
-    A failure before the renames leaves the output folder as it was: never a half-written file.
-    """
-    temps: list[tuple[Path, Path]] = []
-    try:
-        for target, data in files.items():
-            try:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(
-                    prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-                )
-            except OSError as exc:
-                raise OutputError(f"cannot write output ({exc.strerror})", target.parent) from exc
-            temps.append((Path(tmp), target))
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.chmod(tmp, 0o644)
-        for tmp, target in temps:
-            os.replace(tmp, target)
-    finally:
-        for tmp, _ in temps:
-            tmp.unlink(missing_ok=True)
-    return tuple(files)

@@ -49,8 +49,9 @@ def file_digest(path: Path) -> str:
 
 def _theme_dir() -> Path:
     # As theme.default_theme_dir(), without importing Jinja2 and Babel for it.
-    packaged = Path(__file__).parent / "templates"
-    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "templates"
+    package = Path(__file__).resolve().parent
+    packaged = package / "templates"
+    return packaged if packaged.is_dir() else package.parents[1] / "templates"
 
 
 def _files(folder: Path, skip: Path | None) -> Iterable[Path]:

@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -16,8 +17,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from masthead import __version__
-from masthead.build import ALL_FORMATS, FORMATS, build, check
+from masthead.build import build, check
 from masthead.errors import MastheadError
+from masthead.options import ALL_FORMATS, FORMATS, BuildOptions
 
 # Each command imports what only it needs, inside it: `masthead build` must start fast (a build
 # with nothing changed returns in well under half a second), so sending, importing and EPUBCheck
@@ -137,7 +139,7 @@ def build_command(
             raise typer.BadParameter(
                 f"unknown format '{fmt}' (use {', '.join(ALL_FORMATS)})", param_hint="--format"
             )
-    from masthead.pdf import PAGE_SIZES, PDF_VARIANTS
+    from masthead.editions.pdf.single import PAGE_SIZES, PDF_VARIANTS
 
     if page_size is not None and page_size.lower() not in PAGE_SIZES:
         raise typer.BadParameter(
@@ -151,7 +153,7 @@ def build_command(
         )
     from masthead.batch import build_many, find_issues
 
-    options = dict(
+    options = BuildOptions(
         out_dir=out,
         formats=chosen,
         title=title,
@@ -164,11 +166,12 @@ def build_command(
     issues = find_issues(paths)
     if len(issues) > 1:
         with err.status(f"Building {len(issues)} issues…"):
-            results = build_many(issues, jobs=jobs, **options)
+            results = build_many(issues, options, jobs=jobs)
         for result in results:
             if isinstance(result, MastheadError):
-                err.print(f"[bold red]error:[/] {escape(str(result))}", soft_wrap=True,
-                          highlight=False)
+                err.print(
+                    f"[bold red]error:[/] {escape(str(result))}", soft_wrap=True, highlight=False
+                )
             else:
                 _print_result(result)
         failed = sum(isinstance(r, MastheadError) for r in results)
@@ -180,9 +183,8 @@ def build_command(
         with err.status("Building…") as status:
             result = build(
                 issues[0],
-                pdf_jobs=jobs,
+                replace(options, pdf_jobs=jobs),
                 progress=lambda msg: status.update(f"{msg}…"),
-                **options,  # type: ignore[arg-type]
             )
     except MastheadError as exc:
         _fail(exc)
@@ -252,7 +254,7 @@ def check_command(
 
 
 def _check_files(epub_file: Path | None, kindle_file: Path | None) -> None:
-    from masthead.validate import Finding, kindle_risks, run_ace, run_epubcheck
+    from masthead.editions.epub.validate import Finding, kindle_risks, run_ace, run_epubcheck
 
     found: list[Finding] = []
     failed = False
@@ -308,43 +310,75 @@ EXIT_NOT_ALL_SENT = 3
 @app.command("send")
 def send_command(
     path: Annotated[Path, typer.Argument(help="Issue folder.")],
-    recipients: Annotated[Path | None, typer.Option(
-        "--recipients", "-r", help="CSV with an email column; optional name and format "
-        "(pdf, epub or both).")] = None,
-    dry_run: Annotated[Path | None, typer.Option(
-        "--dry-run", metavar="DIR", help="Write one .eml per recipient to DIR; send nothing.")]
-    = None,
+    recipients: Annotated[
+        Path | None,
+        typer.Option(
+            "--recipients",
+            "-r",
+            help="CSV with an email column; optional name and format (pdf, epub or both).",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        Path | None,
+        typer.Option(
+            "--dry-run", metavar="DIR", help="Write one .eml per recipient to DIR; send nothing."
+        ),
+    ] = None,
     smtp_host: Annotated[str | None, typer.Option(help="SMTP server.")] = None,
-    smtp_port: Annotated[int | None, typer.Option(
-        help="Port (default 587 starttls, 465 ssl).")] = None,
-    security: Annotated[str | None, typer.Option(
-        help="starttls (default), ssl (implicit TLS) or none (loopback only).")] = None,
-    smtp_user: Annotated[str | None, typer.Option(
-        help=f"Login; the password is read from ${PASSWORD_ENV} or asked for.")] = None,
-    sender: Annotated[str | None, typer.Option(
-        "--from", help='Sender, like "The Lantern <editor@example.org>".')] = None,
-    ca_file: Annotated[Path | None, typer.Option(
-        help="PEM file of the CA that signed a private server's certificate.")] = None,
+    smtp_port: Annotated[
+        int | None, typer.Option(help="Port (default 587 starttls, 465 ssl).")
+    ] = None,
+    security: Annotated[
+        str | None,
+        typer.Option(help="starttls (default), ssl (implicit TLS) or none (loopback only)."),
+    ] = None,
+    smtp_user: Annotated[
+        str | None,
+        typer.Option(help=f"Login; the password is read from ${PASSWORD_ENV} or asked for."),
+    ] = None,
+    sender: Annotated[
+        str | None, typer.Option("--from", help='Sender, like "The Lantern <editor@example.org>".')
+    ] = None,
+    ca_file: Annotated[
+        Path | None,
+        typer.Option(help="PEM file of the CA that signed a private server's certificate."),
+    ] = None,
     rate: Annotated[float | None, typer.Option(help="At most N messages a second.")] = None,
-    yes: Annotated[bool, typer.Option(
-        "--yes", "-y", help="Send without asking (needed when there is no terminal).")] = False,
-    show_status: Annotated[bool, typer.Option(
-        "--status", help="Show what the journal says was sent, failed, is pending or in doubt."
-    )] = False,
+    yes: Annotated[
+        bool,
+        typer.Option("--yes", "-y", help="Send without asking (needed when there is no terminal)."),
+    ] = False,
+    show_status: Annotated[
+        bool,
+        typer.Option(
+            "--status", help="Show what the journal says was sent, failed, is pending or in doubt."
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
-    resend_in_doubt: Annotated[bool, typer.Option(
-        "--resend-in-doubt",
-        help="Send again to recipients whose message may have been delivered when a run died.",
-    )] = False,
-    out: Annotated[Path, typer.Option(
-        "--out", "-o", help="Folder of the built issue (built there when missing or stale).")]
-    = Path("dist"),
-    note: Annotated[Path | None, typer.Option(
-        help="Text file with the editor's note for this issue.")] = None,
-    suppress: Annotated[list[Path] | None, typer.Option(
-        help="File of addresses never to mail (unsubscribed, bounced); repeatable.")] = None,
-    state_dir: Annotated[Path | None, typer.Option(
-        help="Where the send journal lives (default ISSUE/.masthead-state).")] = None,
+    resend_in_doubt: Annotated[
+        bool,
+        typer.Option(
+            "--resend-in-doubt",
+            help="Send again to recipients whose message may have been delivered when a run died.",
+        ),
+    ] = False,
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", help="Folder of the built issue (built there when missing or stale)."
+        ),
+    ] = Path("dist"),
+    note: Annotated[
+        Path | None, typer.Option(help="Text file with the editor's note for this issue.")
+    ] = None,
+    suppress: Annotated[
+        list[Path] | None,
+        typer.Option(help="File of addresses never to mail (unsubscribed, bounced); repeatable."),
+    ] = None,
+    state_dir: Annotated[
+        Path | None,
+        typer.Option(help="Where the send journal lives (default ISSUE/.masthead-state)."),
+    ] = None,
 ) -> None:
     """Email the issue: the PDF to subscribers, the EPUB to e-readers, once each."""
     from masthead.deliver import (
@@ -368,22 +402,32 @@ def send_command(
         if recipients is None:
             raise typer.BadParameter("give the subscribers CSV", param_hint="--recipients")
         cli_settings = {
-            "from": sender, "smtp_host": smtp_host, "smtp_port": smtp_port,
-            "security": security, "smtp_user": smtp_user,
-            "ca_file": str(ca_file) if ca_file else None, "rate": rate,
+            "from": sender,
+            "smtp_host": smtp_host,
+            "smtp_port": smtp_port,
+            "security": security,
+            "smtp_user": smtp_user,
+            "ca_file": str(ca_file) if ca_file else None,
+            "rate": rate,
             "note_file": str(note) if note else None,
         }
         request = SendRequest(
-            path, recipients, out_dir=out, state_dir=state_dir, settings=cli_settings,
-            suppression=tuple(suppress or ()), resend_in_doubt=resend_in_doubt,
+            path,
+            recipients,
+            out_dir=out,
+            state_dir=state_dir,
+            settings=cli_settings,
+            suppression=tuple(suppress or ()),
+            resend_in_doubt=resend_in_doubt,
         )
         with err.status("Preparing…") as spinner:
             plan = plan_send(request, progress=lambda p: spinner.update(f"{p.detail}…"))
         _print_warnings(plan.warnings)
 
         if dry_run is not None:
-            err.print("\n".join(plan_lines(plan, None)), highlight=False, soft_wrap=True,
-                      markup=False)
+            err.print(
+                "\n".join(plan_lines(plan, None)), highlight=False, soft_wrap=True, markup=False
+            )
             report = write_dry_run(plan, dry_run)
         else:
             password = None
@@ -391,12 +435,16 @@ def send_command(
             if login and not os.environ.get(PASSWORD_ENV) and sys.stdin.isatty():
                 password = getpass.getpass(f"SMTP password for {login}: ")
             smtp = smtp_settings(plan.issue, cli_settings, password=password)
-            err.print("\n".join(plan_lines(plan, smtp)), highlight=False, soft_wrap=True,
-                      markup=False)
+            err.print(
+                "\n".join(plan_lines(plan, smtp)), highlight=False, soft_wrap=True, markup=False
+            )
             if plan.to_send and not yes:
                 if not sys.stdin.isatty():
-                    err.print("[bold red]error:[/] not sending without confirmation: pass "
-                              "--yes to send from a script", highlight=False)
+                    err.print(
+                        "[bold red]error:[/] not sending without confirmation: pass "
+                        "--yes to send from a script",
+                        highlight=False,
+                    )
                     raise typer.Exit(EXIT_BAD_INPUT)
                 if not typer.confirm(f"Send {len(plan.to_send)} messages?", err=True):
                     err.print("Nothing sent.")
@@ -411,8 +459,12 @@ def send_command(
         print("\n".join(summary_lines(report)))
     if not report.ok:
         stopped_by = {"SIGINT": 130, "SIGTERM": 143}
-        raise typer.Exit(next((code for name, code in stopped_by.items()
-                               if name in report.stopped), EXIT_NOT_ALL_SENT))
+        raise typer.Exit(
+            next(
+                (code for name, code in stopped_by.items() if name in report.stopped),
+                EXIT_NOT_ALL_SENT,
+            )
+        )
 
 
 def _deliver_with_progress(plan: SendPlan, smtp: SmtpSettings) -> SendReport:
@@ -428,16 +480,25 @@ def _deliver_with_progress(plan: SendPlan, smtp: SmtpSettings) -> SendReport:
         if stop.requested and signum == signal.SIGINT:
             raise KeyboardInterrupt  # A second Ctrl-C: stop now.
         stop.request(f"interrupted ({name})")
-        err.print(f"{name}: finishing the message in flight, then stopping "
-                  "(Ctrl-C again to stop at once)", highlight=False)
+        err.print(
+            f"{name}: finishing the message in flight, then stopping "
+            "(Ctrl-C again to stop at once)",
+            highlight=False,
+        )
 
     previous: dict[int, object] = {}
     if threading.current_thread() is threading.main_thread():  # Signals go to the main thread.
         for signum in (signal.SIGINT, signal.SIGTERM):
             previous[signum] = signal.signal(signum, on_signal)
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("{task.fields[last]}"), console=err, transient=True,
-                   disable=not err.is_terminal)
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[last]}"),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
     try:
         with bar:
             task = bar.add_task("Sending", total=len(plan.to_send), last="")
@@ -448,8 +509,9 @@ def _deliver_with_progress(plan: SendPlan, smtp: SmtpSettings) -> SendReport:
                 elif p.event in ("retry", "reconnect"):
                     bar.update(task, last=f"{p.email}: {p.detail}")
                     if not err.is_terminal:
-                        err.print(f"{p.event}: {p.email}: {p.detail}", highlight=False,
-                                  markup=False)
+                        err.print(
+                            f"{p.event}: {p.email}: {p.detail}", highlight=False, markup=False
+                        )
 
             return deliver(plan, smtp, progress=on_progress, stop=stop)
     finally:
@@ -459,20 +521,40 @@ def _deliver_with_progress(plan: SendPlan, smtp: SmtpSettings) -> SendReport:
 
 @app.command("import")
 def import_command(
-    files: Annotated[list[Path], typer.Argument(
-        help="Crawled articles: .txt (text as the crawler left it) or .html (saved web pages).")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Crawled articles: .txt (text as the crawler left it) or .html (saved web pages)."
+        ),
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the Markdown files.")],
-    explain_: Annotated[bool, typer.Option(
-        "--explain", help="List what was removed or moved, with its kind, first words and lines."
-    )] = False,
-    publication: Annotated[Path | None, typer.Option(
-        "--publication", help="publication.toml whose [import] boilerplate patterns apply "
-        "(default: one in --out or its parent folder).")] = None,
-    force: Annotated[bool, typer.Option(
-        "--force", help="Replace Markdown files that already exist.")] = False,
+    explain_: Annotated[
+        bool,
+        typer.Option(
+            "--explain",
+            help="List what was removed or moved, with its kind, first words and lines.",
+        ),
+    ] = False,
+    publication: Annotated[
+        Path | None,
+        typer.Option(
+            "--publication",
+            help="publication.toml whose [import] boilerplate patterns apply "
+            "(default: one in --out or its parent folder).",
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace Markdown files that already exist.")
+    ] = False,
 ) -> None:
     """Turn crawled articles into clean Markdown with front matter; prints each file written."""
-    from masthead.importer import explain, import_files, settings_file, settings_from, write_imports
+    from masthead.sources.imported import (
+        explain,
+        import_files,
+        settings_file,
+        settings_from,
+        write_imports,
+    )
 
     try:
         settings = settings_from(settings_file(out, publication))
@@ -483,8 +565,7 @@ def import_command(
         return
     for (article, target), path in zip(results, written, strict=True):
         if explain_:
-            err.print(f"{article.source} → {target}", highlight=False, soft_wrap=True,
-                      markup=False)
+            err.print(f"{article.source} → {target}", highlight=False, soft_wrap=True, markup=False)
             for line in explain(article):
                 err.print(f"  {line}", highlight=False, soft_wrap=True, markup=False)
         print(path)

@@ -6,8 +6,8 @@ import datetime as dt
 from pathlib import Path
 
 from masthead.errors import InputError
+from masthead.render.theme import Theme
 from masthead.text import slugify
-from masthead.theme import Theme
 
 # Template name in the default theme's scaffold/ folder → path in the new publication.
 FILES = {

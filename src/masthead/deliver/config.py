@@ -35,8 +35,17 @@ ENV_KEYS = {
 PATH_KEYS = {"dkim_key", "ca_file", "suppression"}
 NUMBER_KEYS = {"smtp_port", "rate", "limit_mb"}
 DEFAULT_DKIM_HEADERS = (
-    "from", "to", "subject", "date", "message-id", "reply-to", "list-id", "list-unsubscribe",
-    "list-unsubscribe-post", "mime-version", "content-type",
+    "from",
+    "to",
+    "subject",
+    "date",
+    "message-id",
+    "reply-to",
+    "list-id",
+    "list-unsubscribe",
+    "list-unsubscribe-post",
+    "mime-version",
+    "content-type",
 )
 
 
@@ -112,8 +121,10 @@ def email_table(issue: Issue) -> EmailTable:
     sources: dict[str, tuple[Path, str]] = {}
     for path in settings_files(issue):
         data, text = read_toml(path)
-        table = data.get("email") if path.name == "publication.toml" else (
-            data.get("publication", {}).get("email")
+        table = (
+            data.get("email")
+            if path.name == "publication.toml"
+            else (data.get("publication", {}).get("email"))
         )
         if isinstance(table, dict):  # load() already checked the keys.
             for key, value in table.items():
@@ -165,8 +176,13 @@ def _number(
     except (TypeError, ValueError):
         number = float("nan")
     if not number > 0:
-        raise _error(f"`{key}` must be a positive number, not {value!r}", key, origin, table,
-                     f"write it as {key} = 10")
+        raise _error(
+            f"`{key}` must be a positive number, not {value!r}",
+            key,
+            origin,
+            table,
+            f"write it as {key} = 10",
+        )
     return number
 
 
@@ -179,14 +195,20 @@ def _paths(
     paths = []
     for item in items:
         if not isinstance(item, str | Path):
-            raise _error(f"`{key}` must be a file path", key, origin, table,
-                         f'write {key} = "file"')
+            raise _error(
+                f"`{key}` must be a file path", key, origin, table, f'write {key} = "file"'
+            )
         path = Path(item).expanduser()
         if origin == "file" and not path.is_absolute():
             path = table.sources[key][0].parent / path
         if not path.is_file():
-            raise _error(f"`{key}` names a file that does not exist: {path}", key, origin, table,
-                         "check the path (relative paths start at the settings file's folder)")
+            raise _error(
+                f"`{key}` names a file that does not exist: {path}",
+                key,
+                origin,
+                table,
+                "check the path (relative paths start at the settings file's folder)",
+            )
         paths.append(path)
     return tuple(paths)
 
@@ -228,7 +250,7 @@ def mail_settings(
         raise SettingsError(
             "no sender address",
             hint='pass --from "Name <you@example.org>" or set `from` in [email] of '
-                 "publication.toml",
+            "publication.toml",
         )
     try:
         sender = parse_sender(str(sender_text))
@@ -238,8 +260,13 @@ def mail_settings(
     unsubscribe_url = _string("unsubscribe_url", cli, env, table)
     if unsubscribe_url and not unsubscribe_url.startswith("https://"):
         _, origin = _pick("unsubscribe_url", cli, env, table)
-        raise _error("`unsubscribe_url` must start with https://", "unsubscribe_url", origin,
-                     table, "one-click unsubscribe (RFC 8058) needs an https address")
+        raise _error(
+            "`unsubscribe_url` must start with https://",
+            "unsubscribe_url",
+            origin,
+            table,
+            "one-click unsubscribe (RFC 8058) needs an https address",
+        )
     reply_to = _string("reply_to", cli, env, table)
     mailto = _string("unsubscribe_mailto", cli, env, table)
     if not mailto and not unsubscribe_url:
@@ -279,8 +306,9 @@ def _note(cli: Mapping[str, Any], env: Mapping[str, str], table: EmailTable) -> 
         try:
             return path.read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError) as exc:
-            raise SettingsError(f"cannot read the note ({exc})", path,
-                                hint="give a UTF-8 text file") from exc
+            raise SettingsError(
+                f"cannot read the note ({exc})", path, hint="give a UTF-8 text file"
+            ) from exc
     return _string("note", cli, env, table)
 
 
@@ -292,15 +320,23 @@ def _dkim(
     if key_path is None:
         if selector:
             _, origin = _pick("dkim_selector", cli, env, table)
-            raise _error("`dkim_selector` is set but `dkim_key` is not", "dkim_selector", origin,
-                         table, "set dkim_key to the PEM file of the private key")
+            raise _error(
+                "`dkim_selector` is set but `dkim_key` is not",
+                "dkim_selector",
+                origin,
+                table,
+                "set dkim_key to the PEM file of the private key",
+            )
         return None
     if not selector:
         raise SettingsError("DKIM needs a selector", hint="set `dkim_selector` in [email]")
     key = key_path.read_bytes()
     if b"PRIVATE KEY" not in key:
-        raise SettingsError("is not a PEM private key", key_path,
-                            hint="give the private key file (-----BEGIN … PRIVATE KEY-----)")
+        raise SettingsError(
+            "is not a PEM private key",
+            key_path,
+            hint="give the private key file (-----BEGIN … PRIVATE KEY-----)",
+        )
     domain = _string("dkim_domain", cli, env, table) or sender.domain.lower()
     return DkimSettings(selector=selector, domain=domain, key=key)
 
@@ -318,23 +354,37 @@ def smtp_settings(
     table = email_table(issue)
     host = _string("smtp_host", cli, env, table)
     if not host:
-        raise SettingsError("no SMTP server", hint="pass --smtp-host (or set `smtp_host` in "
-                            "[email], or $MASTHEAD_SMTP_HOST), or use --dry-run DIR")
+        raise SettingsError(
+            "no SMTP server",
+            hint="pass --smtp-host (or set `smtp_host` in "
+            "[email], or $MASTHEAD_SMTP_HOST), or use --dry-run DIR",
+        )
     security = _string("security", cli, env, table).lower() or "starttls"
     if security not in SECURITY_MODES:
         _, origin = _pick("security", cli, env, table)
-        raise _error(f"unknown security mode '{security}'", "security", origin, table,
-                     "use starttls, ssl or none")
+        raise _error(
+            f"unknown security mode '{security}'",
+            "security",
+            origin,
+            table,
+            "use starttls, ssl or none",
+        )
     if security == "none" and not is_loopback(host):
         raise SettingsError(
             f"--security none is refused for {host}: mail and password would cross the network "
-            "unencrypted", hint="use starttls or ssl (none is only for a server on this machine)",
+            "unencrypted",
+            hint="use starttls or ssl (none is only for a server on this machine)",
         )
     port = _number("smtp_port", cli, env, table)
     if port is not None and (port != int(port) or not 0 < port < 65536):
         _, origin = _pick("smtp_port", cli, env, table)
-        raise _error(f"`smtp_port` is not a port: {port}", "smtp_port", origin, table,
-                     "use 587 for starttls, 465 for ssl")
+        raise _error(
+            f"`smtp_port` is not a port: {port}",
+            "smtp_port",
+            origin,
+            table,
+            "use 587 for starttls, 465 for ssl",
+        )
     user = _string("smtp_user", cli, env, table)
     secret = password if password is not None else env.get(PASSWORD_ENV, "")
     if user and not secret:

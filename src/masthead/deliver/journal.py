@@ -110,8 +110,11 @@ class Journal:
             if new or created:
                 _fsync_dir(self.state_dir)
         except (OSError, sqlite3.Error) as exc:
-            raise JournalError(f"cannot open the send journal ({exc})", self.path,
-                               hint="check that the folder is writable") from exc
+            raise JournalError(
+                f"cannot open the send journal ({exc})",
+                self.path,
+                hint="check that the folder is writable",
+            ) from exc
 
     def __enter__(self) -> Journal:
         return self
@@ -136,7 +139,8 @@ class Journal:
             who = f" (pid {holder})" if holder else ""
             raise JournalError(
                 f"another masthead send is using this journal{who}",
-                self.path, hint="wait for it to finish, or stop it first",
+                self.path,
+                hint="wait for it to finish, or stop it first",
             ) from None
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
@@ -150,7 +154,8 @@ class Journal:
     def entries(self) -> dict[str, Entry]:
         rows = self.db.execute(
             "SELECT email, name, format, state, attempts, message_id, reply, updated "
-            "FROM deliveries WHERE issue = ? ORDER BY rowid", (self.issue_id,),
+            "FROM deliveries WHERE issue = ? ORDER BY rowid",
+            (self.issue_id,),
         )
         return {row[0].lower(): Entry(*row) for row in rows}
 
@@ -183,7 +188,12 @@ class Journal:
         return _Transaction(self.db)
 
     def _move(
-        self, recipient: Recipient, state: str, reply: str, *, message_id: str | None = None,
+        self,
+        recipient: Recipient,
+        state: str,
+        reply: str,
+        *,
+        message_id: str | None = None,
         attempt: bool = False,
     ) -> None:
         now = _now()
@@ -192,23 +202,41 @@ class Journal:
                 self.db.execute(
                     "INSERT OR IGNORE INTO deliveries (issue, address, email, name, format, "
                     "state, updated) VALUES (?, ?, ?, ?, ?, 'pending', ?)",
-                    (self.issue_id, recipient.key, recipient.email, recipient.name,
-                     recipient.format, now),
+                    (
+                        self.issue_id,
+                        recipient.key,
+                        recipient.email,
+                        recipient.name,
+                        recipient.format,
+                        now,
+                    ),
                 )
                 self.db.execute(
                     "UPDATE deliveries SET state = ?, reply = ?, updated = ?, "
                     "message_id = COALESCE(?, message_id), attempts = attempts + ?, "
                     "name = ?, format = ? WHERE issue = ? AND address = ?",
-                    (state, reply, now, message_id, int(attempt), recipient.name,
-                     recipient.format, self.issue_id, recipient.key),
+                    (
+                        state,
+                        reply,
+                        now,
+                        message_id,
+                        int(attempt),
+                        recipient.name,
+                        recipient.format,
+                        self.issue_id,
+                        recipient.key,
+                    ),
                 )
                 self.db.execute(
                     "INSERT INTO events (issue, address, state, reply, at) VALUES (?, ?, ?, ?, ?)",
                     (self.issue_id, recipient.key, state, reply, now),
                 )
         except sqlite3.Error as exc:
-            raise JournalError(f"cannot write the send journal ({exc})", self.path,
-                               hint="check free disk space; nothing more is sent") from exc
+            raise JournalError(
+                f"cannot write the send journal ({exc})",
+                self.path,
+                hint="check free disk space; nothing more is sent",
+            ) from exc
 
 
 class _Transaction:
@@ -235,7 +263,8 @@ def read_journal(state_dir: Path, issue_id: str) -> list[Entry]:
         try:
             rows = db.execute(
                 "SELECT email, name, format, state, attempts, message_id, reply, updated "
-                "FROM deliveries WHERE issue = ? ORDER BY rowid", (issue_id,),
+                "FROM deliveries WHERE issue = ? ORDER BY rowid",
+                (issue_id,),
             ).fetchall()
         finally:
             db.close()

@@ -22,8 +22,8 @@ from masthead.deliver.config import MailSettings
 from masthead.deliver.errors import SettingsError, SizeError
 from masthead.deliver.recipients import EREADER_LIMITS_MB, Recipient
 from masthead.model import Issue
-from masthead.render import theme_for
-from masthead.theme import Theme
+from masthead.render.documents import theme_for
+from masthead.render.theme import Theme
 
 # Serialise once with CRLF line ends and long header lines kept whole (an unsubscribe URL
 # folded or encoded is useless); these exact bytes are signed and sent.
@@ -65,9 +65,12 @@ def _stand_in(fmt: str) -> bytes:
 
 def _wrap(text: str, width: int = 72, indent: str = "", subsequent: str | None = None) -> str:
     return textwrap.fill(
-        " ".join(str(text).split()), width=width, initial_indent=indent,
+        " ".join(str(text).split()),
+        width=width,
+        initial_indent=indent,
         subsequent_indent=indent if subsequent is None else subsequent,
-        break_long_words=False, break_on_hyphens=False,
+        break_long_words=False,
+        break_on_hyphens=False,
     )
 
 
@@ -121,12 +124,17 @@ class Composer:
         }
         if mail.dkim is not None:  # Fail on a bad key now, not at the first recipient.
             try:
-                dkim.sign(b"From: a@b.c\r\n\r\nx\r\n", mail.dkim.selector.encode(),
-                          mail.dkim.domain.encode(), mail.dkim.key)
+                dkim.sign(
+                    b"From: a@b.c\r\n\r\nx\r\n",
+                    mail.dkim.selector.encode(),
+                    mail.dkim.domain.encode(),
+                    mail.dkim.key,
+                )
             except (dkim.DKIMException, ValueError) as exc:
-                raise SettingsError(f"the DKIM key cannot sign: {exc}",
-                                    hint="check dkim_key (a PEM RSA or Ed25519 private key)") \
-                    from exc
+                raise SettingsError(
+                    f"the DKIM key cannot sign: {exc}",
+                    hint="check dkim_key (a PEM RSA or Ed25519 private key)",
+                ) from exc
 
     def unsubscribe_url(self, recipient: Recipient) -> str:
         return self.mail.unsubscribe_url.replace("{email}", quote(recipient.email, safe="@"))
@@ -179,8 +187,11 @@ class Composer:
         msg["List-Id"] = self.mail.list_id
         if not recipient.ereader:
             # RFC 2369 and RFC 8058: a one-click POST only with an https address.
-            targets = [u for u in (self.unsubscribe_url(recipient),
-                                   self.unsubscribe_mailto(recipient)) if u]
+            targets = [
+                u
+                for u in (self.unsubscribe_url(recipient), self.unsubscribe_mailto(recipient))
+                if u
+            ]
             if targets:
                 msg["List-Unsubscribe"] = ", ".join(f"<{u}>" for u in targets)
             if self.mail.unsubscribe_url:
@@ -192,8 +203,13 @@ class Composer:
             maintype, subtype = MEDIA_TYPES[fmt]
             # A short stand-in body, swapped below for the file encoded once per run: the
             # email package re-encodes and re-splits a large payload on every message.
-            msg.add_attachment(_stand_in(fmt), maintype=maintype, subtype=subtype,
-                               filename=attachment.filename, cte="base64")
+            msg.add_attachment(
+                _stand_in(fmt),
+                maintype=maintype,
+                subtype=subtype,
+                filename=attachment.filename,
+                cte="base64",
+            )
         data = msg.as_bytes(policy=SMTP_POLICY)
         for fmt in recipient.formats:
             token = base64.b64encode(_stand_in(fmt))
@@ -216,7 +232,10 @@ class Composer:
         key = self.mail.dkim
         assert key is not None
         signature = dkim.sign(
-            data, key.selector.encode(), key.domain.encode(), key.key,
+            data,
+            key.selector.encode(),
+            key.domain.encode(),
+            key.key,
             include_headers=[h.encode() for h in key.headers],
             canonicalize=(b"relaxed", b"relaxed"),
         )
@@ -226,13 +245,12 @@ class Composer:
         """Refuse a message over its recipient's limit, saying what to do."""
         limit = limit_bytes(outgoing.recipient, self.mail)
         if outgoing.size > limit:
-            raw = sum(self.attachments[f].path.stat().st_size
-                      for f in outgoing.recipient.formats)
+            raw = sum(self.attachments[f].path.stat().st_size for f in outgoing.recipient.formats)
             files = " and ".join(outgoing.recipient.formats).upper()
             raise SizeError(
                 f"the message to {outgoing.recipient.email} would be "
                 f"{outgoing.size / MB:.1f} MB encoded ({files}: {raw / MB:.1f} MB before "
                 f"base64), over the {limit / MB:g} MB limit",
                 hint="make the issue smaller (fewer or smaller images) or raise `limit_mb` in "
-                     "[email] / `email_limit_mb` if your mail server allows more",
+                "[email] / `email_limit_mb` if your mail server allows more",
             )

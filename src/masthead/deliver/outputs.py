@@ -9,7 +9,7 @@ from pathlib import Path
 
 from masthead.build import build
 from masthead.model import BuildWarning, Issue
-from masthead.theme import default_theme_dir
+from masthead.render.theme import default_theme_dir
 
 # Theme folders that do not shape the EPUB or PDF: editing an email template rebuilds nothing.
 NOT_BUILD_INPUTS = {"email", "scaffold"}
@@ -88,5 +88,6 @@ def ensure_outputs(
     progress(f"Building the issue: {reason}")
     result = build(issue.source, out_dir=Path(out_dir), formats=tuple(formats), progress=progress)
     built = {p.suffix.lstrip("."): p for p in result.outputs}
-    return Outputs({fmt: built.get(fmt, files[fmt]) for fmt in formats}, True, reason,
-                   tuple(result.warnings))
+    return Outputs(
+        {fmt: built.get(fmt, files[fmt]) for fmt in formats}, True, reason, tuple(result.warnings)
+    )

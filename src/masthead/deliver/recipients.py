@@ -117,8 +117,9 @@ def _rows(text: str, path: Path) -> tuple[dict[str, int], Iterable[tuple[int, li
     try:
         header = next(reader)
     except StopIteration:
-        raise RecipientsError("is empty", path, hint="add a header row: email,name,format") \
-            from None
+        raise RecipientsError(
+            "is empty", path, hint="add a header row: email,name,format"
+        ) from None
     except csv.Error as exc:
         raise RecipientsError(f"is not valid CSV ({exc})", path, 1) from exc
     columns = {cell.strip().lower(): i for i, cell in enumerate(header)}
@@ -131,8 +132,7 @@ def _rows(text: str, path: Path) -> tuple[dict[str, int], Iterable[tuple[int, li
             except StopIteration:
                 return
             except csv.Error as exc:
-                raise RecipientsError(f"is not valid CSV ({exc})", path, reader.line_num) \
-                    from exc
+                raise RecipientsError(f"is not valid CSV ({exc})", path, reader.line_num) from exc
             yield start, cells
             start = reader.line_num + 1
 
@@ -151,7 +151,9 @@ def read_recipients(path: Path, suppressed: frozenset[str] = frozenset()) -> Rec
     email_col = next((columns[c] for c in EMAIL_COLUMNS if c in columns), None)
     if email_col is None:
         raise RecipientsError(
-            "has no `email` column", path, 1,
+            "has no `email` column",
+            path,
+            1,
             "the first row must name the columns, like: email,name,format",
         )
     name_col = columns.get("name")

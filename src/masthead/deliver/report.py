@@ -21,23 +21,28 @@ def _join(parts: list[str]) -> str:
 
 def plan_lines(plan: SendPlan, smtp: SmtpSettings | None) -> list[str]:
     c = plan.counts()
-    kinds = _join([
-        f"{c['pdf']} PDF" if c["pdf"] else "",
-        f"{c['epub']} EPUB" if c["epub"] else "",
-        f"{c['both']} PDF+EPUB" if c["both"] else "",
-        f"{c['ereaders']} to e-readers" if c["ereaders"] else "",
-    ])
+    kinds = _join(
+        [
+            f"{c['pdf']} PDF" if c["pdf"] else "",
+            f"{c['epub']} EPUB" if c["epub"] else "",
+            f"{c['both']} PDF+EPUB" if c["both"] else "",
+            f"{c['ereaders']} to e-readers" if c["ereaders"] else "",
+        ]
+    )
     lines = [plan.issue.full_title]
     size = f"; largest message {plan.largest / MB:.1f} MB" if plan.largest else ""
-    lines.append(f"  to send: {_plural(c['to_send'], 'recipient')}"
-                 + (f" ({kinds})" if kinds else "") + size)
-    skipped = _join([
-        f"{c['already_sent']} already sent" if c["already_sent"] else "",
-        f"{c['in_doubt']} in doubt" if c["in_doubt"] else "",
-        f"{c['suppressed']} suppressed" if c["suppressed"] else "",
-        _plural(c["duplicates"], "duplicate") if c["duplicates"] else "",
-        _plural(c["invalid"], "bad row") if c["invalid"] else "",
-    ])
+    lines.append(
+        f"  to send: {_plural(c['to_send'], 'recipient')}" + (f" ({kinds})" if kinds else "") + size
+    )
+    skipped = _join(
+        [
+            f"{c['already_sent']} already sent" if c["already_sent"] else "",
+            f"{c['in_doubt']} in doubt" if c["in_doubt"] else "",
+            f"{c['suppressed']} suppressed" if c["suppressed"] else "",
+            _plural(c["duplicates"], "duplicate") if c["duplicates"] else "",
+            _plural(c["invalid"], "bad row") if c["invalid"] else "",
+        ]
+    )
     if skipped:
         lines.append(f"  skipped: {skipped}")
     via = f" via {smtp.describe()}" if smtp else ""
@@ -47,8 +52,10 @@ def plan_lines(plan: SendPlan, smtp: SmtpSettings | None) -> list[str]:
     for s in plan.recipients.invalid:
         lines.append(f"  {plan.recipients.path}:{s.line}: {s.reason} — row skipped")
     if plan.in_doubt:
-        lines.append(f"  in doubt (not sent again without --resend-in-doubt): "
-                     f"{', '.join(r.email for r in plan.in_doubt)}")
+        lines.append(
+            f"  in doubt (not sent again without --resend-in-doubt): "
+            f"{', '.join(r.email for r in plan.in_doubt)}"
+        )
     return lines
 
 
@@ -58,19 +65,26 @@ def summary_lines(report: SendReport) -> list[str]:
     else:
         head = f"Sent {len(report.sent)}"
     reasons = Counter(
-        "bad row" if s.reason.startswith(("invalid", "no email", "unknown format"))
-        else "duplicate" if s.reason.startswith("duplicate") else "suppressed"
+        "bad row"
+        if s.reason.startswith(("invalid", "no email", "unknown format"))
+        else "duplicate"
+        if s.reason.startswith("duplicate")
+        else "suppressed"
         for s in report.skipped
     )
-    skipped = _join([
-        f"{len(report.already_sent)} already sent" if report.already_sent else "",
-        *(f"{n} {k}" for k, n in sorted(reasons.items())),
-    ])
+    skipped = _join(
+        [
+            f"{len(report.already_sent)} already sent" if report.already_sent else "",
+            *(f"{n} {k}" for k, n in sorted(reasons.items())),
+        ]
+    )
     parts = [head, f"failed {len(report.failed)}", f"in doubt {len(report.in_doubt)}"]
     if report.pending:
         parts.append(f"not tried {len(report.pending)}")
-    parts.append(f"skipped {len(report.already_sent) + len(report.skipped)}"
-                 + (f" ({skipped})" if skipped else ""))
+    parts.append(
+        f"skipped {len(report.already_sent) + len(report.skipped)}"
+        + (f" ({skipped})" if skipped else "")
+    )
     parts.append(f"{report.elapsed:.1f} s")
     lines = [" · ".join(parts)]
     if report.stopped:
@@ -80,8 +94,10 @@ def summary_lines(report: SendReport) -> list[str]:
     for failure in report.failed:
         lines.append(f"failed: {failure.email} — {failure.reason}")
     for address in report.in_doubt:
-        lines.append(f"in doubt: {address} — handed to the server when the run died; it may "
-                     "have been delivered (--resend-in-doubt sends it again)")
+        lines.append(
+            f"in doubt: {address} — handed to the server when the run died; it may "
+            "have been delivered (--resend-in-doubt sends it again)"
+        )
     for s in report.invalid:
         lines.append(f"skipped: line {s.line}: {s.text or '(empty)'} — {s.reason}")
     if report.failed:

@@ -151,8 +151,11 @@ class SendReport:
 
     @property
     def invalid(self) -> tuple[Skipped, ...]:
-        return tuple(s for s in self.skipped if s.reason.startswith(("invalid", "no email",
-                                                                      "unknown format")))
+        return tuple(
+            s
+            for s in self.skipped
+            if s.reason.startswith(("invalid", "no email", "unknown format"))
+        )
 
     @property
     def ok(self) -> bool:
@@ -168,8 +171,9 @@ class SendReport:
             "in_doubt": list(self.in_doubt),
             "pending": list(self.pending),
             "already_sent": list(self.already_sent),
-            "skipped": [{"line": s.line, "email": s.text, "reason": s.reason}
-                        for s in self.skipped],
+            "skipped": [
+                {"line": s.line, "email": s.text, "reason": s.reason} for s in self.skipped
+            ],
             "stopped": self.stopped,
             "aborted": self.aborted,
             "elapsed_seconds": round(self.elapsed, 3),
@@ -177,9 +181,7 @@ class SendReport:
         }
 
 
-def plan_send(
-    request: SendRequest, progress: ProgressCallback = _quiet
-) -> SendPlan:
+def plan_send(request: SendRequest, progress: ProgressCallback = _quiet) -> SendPlan:
     """Read the issue, settings, recipients and journal; build the issue if needed; render a
     message for each kind of recipient and check its size. Sends nothing, needs no network."""
     issue, warnings = prepare(request.issue_path)
@@ -204,7 +206,10 @@ def plan_send(
 
     formats = sorted({f for r in to_send for f in r.formats}, key=("pdf", "epub").index)
     outputs = ensure_outputs(
-        issue, request.out_dir, formats, exclude=[state_dir],
+        issue,
+        request.out_dir,
+        formats,
+        exclude=[state_dir],
         progress=lambda msg: progress(SendProgress("build", detail=msg)),
     )
     attachments = {
@@ -213,9 +218,16 @@ def plan_send(
     composer = Composer(issue, mail, attachments)
     largest = _check_sizes(composer, to_send)
     return SendPlan(
-        issue=issue, mail=mail, outputs=outputs, recipients=recipients, to_send=tuple(to_send),
-        already_sent=tuple(already), in_doubt=tuple(doubt), state_dir=state_dir,
-        composer=composer, largest=largest,
+        issue=issue,
+        mail=mail,
+        outputs=outputs,
+        recipients=recipients,
+        to_send=tuple(to_send),
+        already_sent=tuple(already),
+        in_doubt=tuple(doubt),
+        state_dir=state_dir,
+        composer=composer,
+        largest=largest,
         warnings=(*warnings, *outputs.warnings),
         message_ids={k: e.message_id for k, e in entries.items() if e.message_id},
         resend_in_doubt=request.resend_in_doubt,
@@ -248,9 +260,7 @@ def _base_report(plan: SendPlan) -> dict[str, Any]:
     }
 
 
-def write_dry_run(
-    plan: SendPlan, folder: Path, progress: ProgressCallback = _quiet
-) -> SendReport:
+def write_dry_run(plan: SendPlan, folder: Path, progress: ProgressCallback = _quiet) -> SendReport:
     """Write the message each recipient would get now as `folder/NNNN-address.eml` (RFC 5322
     files any mail client opens). Sends nothing and leaves the journal alone."""
     start = time.monotonic()
@@ -271,9 +281,11 @@ def write_dry_run(
         written.append(path)
         progress(SendProgress("sent", index, total, r.email, str(path)))
     return SendReport(
-        **_base_report(plan), failed=tuple(failed),
+        **_base_report(plan),
+        failed=tuple(failed),
         in_doubt=tuple(r.email for r in plan.in_doubt),
-        elapsed=time.monotonic() - start, dry_run=tuple(written),
+        elapsed=time.monotonic() - start,
+        dry_run=tuple(written),
     )
 
 
@@ -365,8 +377,15 @@ def deliver(
                         queue.appendleft((r, attempt))
                         break
                     delay = retry.delay(connect_failures)
-                    progress(SendProgress("reconnect", done, total, r.email,
-                                          f"{exc.message}; next try in {delay:.1f} s"))
+                    progress(
+                        SendProgress(
+                            "reconnect",
+                            done,
+                            total,
+                            r.email,
+                            f"{exc.message}; next try in {delay:.1f} s",
+                        )
+                    )
                     heapq.heappush(later, (time.monotonic() + delay, next(order), r, attempt))
                     continue
                 except SmtpError as exc:
@@ -388,8 +407,15 @@ def deliver(
                         heapq.heappush(
                             later, (time.monotonic() + delay, next(order), r, attempt + 1)
                         )
-                        progress(SendProgress("retry", done, total, r.email,
-                                              f"{exc.reply}; next try in {delay:.1f} s"))
+                        progress(
+                            SendProgress(
+                                "retry",
+                                done,
+                                total,
+                                r.email,
+                                f"{exc.reply}; next try in {delay:.1f} s",
+                            )
+                        )
                 except PermanentFailure as exc:
                     journal.failed(r, exc.reply)
                     done += 1
@@ -415,8 +441,13 @@ def deliver(
 
 
 def _report(
-    plan: SendPlan, run: Mapping[str, Recipient], final: Mapping[str, Entry], sent: list[str],
-    stopped: str, aborted: str, elapsed: float,
+    plan: SendPlan,
+    run: Mapping[str, Recipient],
+    final: Mapping[str, Entry],
+    sent: list[str],
+    stopped: str,
+    aborted: str,
+    elapsed: float,
 ) -> SendReport:
     failed, doubt, pending = [], [r.email for r in plan.in_doubt], []
     for key, r in run.items():
@@ -429,8 +460,14 @@ def _report(
         elif state == "pending":
             pending.append(r.email)
     return SendReport(
-        **_base_report(plan), sent=tuple(sent), failed=tuple(failed), in_doubt=tuple(doubt),
-        pending=tuple(pending), stopped=stopped, aborted=aborted, elapsed=elapsed,
+        **_base_report(plan),
+        sent=tuple(sent),
+        failed=tuple(failed),
+        in_doubt=tuple(doubt),
+        pending=tuple(pending),
+        stopped=stopped,
+        aborted=aborted,
+        elapsed=elapsed,
     )
 
 
@@ -452,9 +489,15 @@ class JournalStatus:
             "journal": str(self.path),
             "counts": self.counts(),
             "recipients": [
-                {"email": e.email, "state": "in_doubt" if e.in_doubt else e.state,
-                 "format": e.format, "attempts": e.attempts, "message_id": e.message_id,
-                 "reply": e.reply, "updated": e.updated}
+                {
+                    "email": e.email,
+                    "state": "in_doubt" if e.in_doubt else e.state,
+                    "format": e.format,
+                    "attempts": e.attempts,
+                    "message_id": e.message_id,
+                    "reply": e.reply,
+                    "updated": e.updated,
+                }
                 for e in self.entries
             ],
         }
@@ -464,5 +507,6 @@ def journal_status(issue_path: Path, state_dir: Path | None = None) -> JournalSt
     """What the journal says about an issue: sent, failed (with the reply), pending, in doubt."""
     issue, _ = prepare(issue_path)
     folder = Path(state_dir) if state_dir else state_dir_for(issue.source)
-    return JournalStatus(issue.full_title, folder / JOURNAL_NAME,
-                         tuple(read_journal(folder, issue.identifier)))
+    return JournalStatus(
+        issue.full_title, folder / JOURNAL_NAME, tuple(read_journal(folder, issue.identifier))
+    )

@@ -84,9 +84,11 @@ class SmtpTransport:
         try:
             return ssl.create_default_context(cafile=str(ca) if ca else None)
         except (OSError, ssl.SSLError) as exc:
-            raise SmtpError(f"cannot load the CA file ({exc})", ca,
-                            hint="give a PEM file of the CA that signed the server's "
-                                 "certificate") from exc
+            raise SmtpError(
+                f"cannot load the CA file ({exc})",
+                ca,
+                hint="give a PEM file of the CA that signed the server's certificate",
+            ) from exc
 
     def open(self) -> None:
         """Connect, secure and log in. Every failure is an SmtpError with a one-line reason;
@@ -98,28 +100,34 @@ class SmtpTransport:
         try:
             if s.security == "ssl":
                 smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-                    s.host, s.port, timeout=s.timeout, context=context,
+                    s.host,
+                    s.port,
+                    timeout=s.timeout,
+                    context=context,
                     local_hostname=self.local_hostname,
                 )
             else:
-                smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout,
-                                    local_hostname=self.local_hostname)
+                smtp = smtplib.SMTP(
+                    s.host, s.port, timeout=s.timeout, local_hostname=self.local_hostname
+                )
         except ssl.SSLCertVerificationError as exc:
             raise _certificate_error(where, exc) from exc
         except ssl.SSLError as exc:
             raise SmtpError(
                 f"TLS with {where} failed ({exc.reason or exc})",
                 hint="port 465 speaks implicit TLS (--security ssl), 587 STARTTLS "
-                     "(--security starttls); check which one the server expects",
+                "(--security starttls); check which one the server expects",
             ) from exc
         except smtplib.SMTPConnectError as exc:
             reply = _reply(exc.smtp_code, exc.smtp_error)
-            raise ConnectError(f"{where} refused the session ({reply})",
-                               hint="try again later or check the server") from exc
+            raise ConnectError(
+                f"{where} refused the session ({reply})", hint="try again later or check the server"
+            ) from exc
         except (OSError, smtplib.SMTPException) as exc:
-            raise ConnectError(f"cannot connect to {where} ({_describe(exc)})",
-                               hint="check --smtp-host and --smtp-port, and that the server "
-                                    "is running") from exc
+            raise ConnectError(
+                f"cannot connect to {where} ({_describe(exc)})",
+                hint="check --smtp-host and --smtp-port, and that the server is running",
+            ) from exc
         try:
             smtp.ehlo()
             if s.security == "starttls":
@@ -128,15 +136,16 @@ class SmtpTransport:
                         f"{where} does not offer STARTTLS, and masthead never sends mail or a "
                         "password unencrypted",
                         hint="use --security ssl if the server speaks implicit TLS (often port "
-                             "465), or check --smtp-host and --smtp-port",
+                        "465), or check --smtp-host and --smtp-port",
                     )
                 smtp.starttls(context=context)
                 smtp.ehlo()
             if s.user:
                 if not smtp.has_extn("auth"):
-                    raise SmtpError(f"{where} does not offer AUTH, so user {s.user} cannot log in",
-                                    hint="leave out --smtp-user for a server that takes mail "
-                                         "without a login")
+                    raise SmtpError(
+                        f"{where} does not offer AUTH, so user {s.user} cannot log in",
+                        hint="leave out --smtp-user for a server that takes mail without a login",
+                    )
                 smtp.login(s.user, s.password)
         except ssl.SSLCertVerificationError as exc:
             _quietly_close(smtp)
@@ -144,8 +153,7 @@ class SmtpTransport:
         except smtplib.SMTPAuthenticationError as exc:
             _quietly_close(smtp)
             raise SmtpError(
-                f"{where} refused the login of {s.user} "
-                f"({_reply(exc.smtp_code, exc.smtp_error)})",
+                f"{where} refused the login of {s.user} ({_reply(exc.smtp_code, exc.smtp_error)})",
                 hint="check --smtp-user and $MASTHEAD_SMTP_PASSWORD",
             ) from exc
         except smtplib.SMTPNotSupportedError as exc:
@@ -156,8 +164,9 @@ class SmtpTransport:
             raise
         except (OSError, smtplib.SMTPException) as exc:
             _quietly_close(smtp)
-            raise ConnectError(f"the session with {where} failed ({_describe(exc)})",
-                               hint="try again later") from exc
+            raise ConnectError(
+                f"the session with {where} failed ({_describe(exc)})", hint="try again later"
+            ) from exc
         self._smtp = smtp
         self._count = 0
 
@@ -187,8 +196,7 @@ class SmtpTransport:
                 raise TemporaryFailure(_reply(exc.smtp_code, exc.smtp_error)) from exc
             self.close()
             raise SmtpError(
-                f"the server refused the sender {sender} "
-                f"({_reply(exc.smtp_code, exc.smtp_error)})",
+                f"the server refused the sender {sender} ({_reply(exc.smtp_code, exc.smtp_error)})",
                 hint="check --from, --smtp-user and whether the server needs a login",
             ) from exc
         except smtplib.SMTPDataError as exc:

@@ -21,10 +21,11 @@ DEFAULT_PREFIX = "!default"
 
 def default_theme_dir() -> Path:
     """The default theme: inside the installed package, or `templates/` of a source checkout."""
-    packaged = Path(__file__).parent / "templates"
+    package = Path(__file__).resolve().parents[1]  # masthead/
+    packaged = package / "templates"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parents[2] / "templates"
+    return package.parents[1] / "templates"
 
 
 class KeptBytecode(jinja2.BytecodeCache):

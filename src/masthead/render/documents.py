@@ -8,7 +8,7 @@ from pathlib import Path
 from lxml import etree
 
 from masthead.model import Article, Issue, PageStart, PageTarget, Section
-from masthead.theme import Theme
+from masthead.render.theme import Theme
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import nh3
 from lxml import etree
 
 from masthead.errors import InputError
-from masthead.importer import (
+from masthead.sources.imported import (
     _RELATED_HEADING,
     ImportedArticle,
     ImportSettings,
@@ -28,15 +28,84 @@ from masthead.importer import (
 # What may reach the extractor: structure and text only. Scripts, styles, iframes, forms, embeds
 # and every attribute but these (so no on* handlers) are removed before anything reads the page.
 PAGE_TAGS = {
-    "html", "body", "main", "article", "section", "header", "footer", "nav", "aside", "div",
-    "span", "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt",
-    "dd", "blockquote", "q", "cite", "pre", "code", "em", "i", "strong", "b", "u", "s", "del",
-    "ins", "mark", "small", "sub", "sup", "abbr", "time", "a", "img", "figure", "figcaption",
-    "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption",
+    "html",
+    "body",
+    "main",
+    "article",
+    "section",
+    "header",
+    "footer",
+    "nav",
+    "aside",
+    "div",
+    "span",
+    "p",
+    "br",
+    "hr",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "ul",
+    "ol",
+    "li",
+    "dl",
+    "dt",
+    "dd",
+    "blockquote",
+    "q",
+    "cite",
+    "pre",
+    "code",
+    "em",
+    "i",
+    "strong",
+    "b",
+    "u",
+    "s",
+    "del",
+    "ins",
+    "mark",
+    "small",
+    "sub",
+    "sup",
+    "abbr",
+    "time",
+    "a",
+    "img",
+    "figure",
+    "figcaption",
+    "table",
+    "thead",
+    "tbody",
+    "tfoot",
+    "tr",
+    "th",
+    "td",
+    "caption",
 }
 DROPPED_WITH_CONTENT = {
-    "script", "style", "iframe", "form", "noscript", "template", "object", "embed", "svg", "math",
-    "button", "select", "textarea", "head", "title", "canvas", "video", "audio", "frameset",
+    "script",
+    "style",
+    "iframe",
+    "form",
+    "noscript",
+    "template",
+    "object",
+    "embed",
+    "svg",
+    "math",
+    "button",
+    "select",
+    "textarea",
+    "head",
+    "title",
+    "canvas",
+    "video",
+    "audio",
+    "frameset",
 }
 PAGE_ATTRIBUTES = {
     "*": {"class", "id", "itemprop", "datetime"},
@@ -65,13 +134,15 @@ def sanitise(html: str) -> str:
 def import_html(html: str, path: Path, settings: ImportSettings | None = None) -> ImportedArticle:
     """One saved web page → an imported article (see importer.import_text for the rules)."""
     if not html.strip():
-        raise InputError("is empty: there is no page to import", path,
-                         hint="give the saved HTML of an article")
+        raise InputError(
+            "is empty: there is no page to import", path, hint="give the saved HTML of an article"
+        )
     try:
         page = lxml.html.document_fromstring(html)
     except (etree.ParserError, ValueError) as exc:
-        raise InputError(f"cannot be read as HTML ({exc})", path,
-                         hint="give the saved HTML of an article") from exc
+        raise InputError(
+            f"cannot be read as HTML ({exc})", path, hint="give the saved HTML of an article"
+        ) from exc
     meta = page_metadata(page, _trafilatura_metadata(html))
     clean = sanitise(html)
     related = _related_links(clean, meta.get("url", ""))
@@ -148,8 +219,14 @@ def page_metadata(page: lxml.html.HtmlElement, fallback: dict[str, Any]) -> dict
 
     authors = _ld_names(ld.get("author"))
     if not authors:
-        for key in ("author", "article:author", "byl", "dc.creator", "parsely-author",
-                    "sailthru.author"):
+        for key in (
+            "author",
+            "article:author",
+            "byl",
+            "dc.creator",
+            "parsely-author",
+            "sailthru.author",
+        ):
             value = metas.get(key, "")
             if value and not value.startswith(("http://", "https://")):
                 authors = [a.strip() for a in re.split(r"\s*(?:;|,|\band\b)\s*", value)]
@@ -160,11 +237,18 @@ def page_metadata(page: lxml.html.HtmlElement, fallback: dict[str, Any]) -> dict
         meta["authors"] = list(dict.fromkeys(authors))
 
     for value in (
-        _text(ld.get("datePublished")), metas.get("article:published_time"), metas.get("date"),
-        metas.get("pubdate"), metas.get("publishdate"), metas.get("dc.date"),
-        metas.get("dcterms.created"), metas.get("parsely-pub-date"),
-        _text(ld.get("dateCreated")), metas.get("og:updated_time"),
-        *(t.get("datetime") for t in page.iter("time")), fallback.get("date"),
+        _text(ld.get("datePublished")),
+        metas.get("article:published_time"),
+        metas.get("date"),
+        metas.get("pubdate"),
+        metas.get("publishdate"),
+        metas.get("dc.date"),
+        metas.get("dcterms.created"),
+        metas.get("parsely-pub-date"),
+        _text(ld.get("dateCreated")),
+        metas.get("og:updated_time"),
+        *(t.get("datetime") for t in page.iter("time")),
+        fallback.get("date"),
     ):
         date = _date(value)
         if date is not None:
@@ -187,8 +271,8 @@ def page_metadata(page: lxml.html.HtmlElement, fallback: dict[str, Any]) -> dict
         if caption:
             meta["image_caption"] = caption
 
-    summary = _text(ld.get("description")) or metas.get("description") or metas.get(
-        "og:description"
+    summary = (
+        _text(ld.get("description")) or metas.get("description") or metas.get("og:description")
     )
     if summary:
         meta["summary"] = " ".join(summary.split())
@@ -377,8 +461,9 @@ def _blocks_of(
             inner: list[str] = []
             _blocks_of(child, inner, path, base, quote + 1)
             if inner:
-                out.append("\n>\n".join("\n".join(f"> {line}" for line in b.split("\n"))
-                                        for b in inner))
+                out.append(
+                    "\n>\n".join("\n".join(f"> {line}" for line in b.split("\n")) for b in inner)
+                )
         elif tag == "pre":
             flush()
             code = child.text_content().rstrip("\n")
@@ -386,8 +471,14 @@ def _blocks_of(
             out.append(f"{fence}\n{code}\n{fence}")
         elif tag == "table":
             flush()
-            rows = [[" ".join(_inline(c, path, base).split()).replace("|", "\\|")
-                     for c in tr if c.tag in ("td", "th")] for tr in child.iter("tr")]
+            rows = [
+                [
+                    " ".join(_inline(c, path, base).split()).replace("|", "\\|")
+                    for c in tr
+                    if c.tag in ("td", "th")
+                ]
+                for tr in child.iter("tr")
+            ]
             rows = [r for r in rows if r]
             if rows:
                 width = max(len(r) for r in rows)

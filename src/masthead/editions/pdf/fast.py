@@ -207,7 +207,7 @@ class FastOutput:
 
     def output(self, issue: Issue):  # type: ignore[no-untyped-def]
         """As pdf.package_pdf returns it, with its warning for a PDF over the email limit."""
-        from masthead.pdf import PdfOutput, size_warnings
+        from masthead.editions.pdf.single import PdfOutput, size_warnings
 
         warnings = list(dict.fromkeys(self.warnings)) + size_warnings(issue, self.data)
         return PdfOutput(self.data, self.pages, tuple(warnings), self.page_map, self.numbers)
@@ -616,7 +616,7 @@ def _stylesheet(css: str, fetcher):  # type: ignore[no-untyped-def]
     """A stylesheet parsed once per process: the issue's is the same for every chunk."""
     from weasyprint import CSS
 
-    from masthead import pdf
+    from masthead.editions.pdf import single as pdf
 
     key = hashlib.sha256(css.encode()).hexdigest()
     if key not in _SHEETS:
@@ -633,7 +633,7 @@ def lay_out(chunk: Chunk, assets: tuple[Asset, ...], variant: str, draft: bool =
 
     A `draft` only counts the pages and finds the anchors: no PDF is written (the front
     matter's first layout, which is always done again with the page numbers)."""
-    from masthead import pdf
+    from masthead.editions.pdf import single as pdf
 
     fetcher = pdf.asset_fetcher(SimpleNamespace(assets=assets))
     sheets = [_stylesheet(chunk.css, fetcher)] if chunk.css else []
@@ -924,7 +924,7 @@ def _build_fast(
         keep |= {cache_dir / f"font-{digest}.bin" for digest in fonts}
         keep |= {cache_dir / f"subset-{key}.bin" for key in subsets.keys_used}
         keep |= {overlays.file(text) for text in segments}  # type: ignore[misc]
-    from masthead.pdf import link_targets
+    from masthead.editions.pdf.single import link_targets
 
     targets = link_targets(html)
     known = tuple(sorted((name, page) for name, page in numbers.items() if name in targets))
@@ -1025,7 +1025,7 @@ def join(
     """
     import pikepdf
 
-    from masthead import pdf as masthead_pdf
+    from masthead.editions.pdf import single as masthead_pdf
 
     if any(not part.pdf for part in laid):
         raise NotApplicable("a draft layout reached the join")  # Never: see _draft.
@@ -1681,7 +1681,7 @@ def render_overlay(text: str, css: str, assets: tuple[Asset, ...]) -> bytes:
     exactly where its placeholder began (runs in a worker process)."""
     from weasyprint import HTML
 
-    from masthead import pdf
+    from masthead.editions.pdf import single as pdf
 
     fetcher = pdf.asset_fetcher(SimpleNamespace(assets=assets))
     fonts = _font_rules(css)

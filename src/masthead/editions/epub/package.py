@@ -11,7 +11,7 @@ from ebooklib import epub
 from PIL import Image as PILImage
 
 from masthead.model import Asset, Issue
-from masthead.render import COVER_HREF, RenderedEpub
+from masthead.render.documents import COVER_HREF, RenderedEpub
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 EPOCH_MIN = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)  # Zip dates cannot be earlier.

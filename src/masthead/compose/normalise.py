@@ -18,8 +18,8 @@ from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
 from masthead.errors import InputError
-from masthead.load import article_date
 from masthead.model import Article, Asset, BuildWarning, Image, RawArticle, RelatedLink
+from masthead.sources.folder import article_date
 from masthead.text import slugify
 
 KNOWN_KEYS = {

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 from lxml import etree
 
-from masthead.render import Document, RenderedEpub
+from masthead.render.documents import Document, RenderedEpub
 
 XHTML = "http://www.w3.org/1999/xhtml"
 # Block elements start a new "paragraph" number in the span ids (kobo.P.S).

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from PIL import Image as PILImage
 from rapidfuzz import fuzz
 
+from masthead.compose.normalise import article_ids, normalise
 from masthead.model import (
     Article,
     Asset,
@@ -21,7 +22,6 @@ from masthead.model import (
     RelatedLink,
     Section,
 )
-from masthead.normalise import article_ids, normalise
 from masthead.text import slugify, title_key
 
 

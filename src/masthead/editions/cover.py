@@ -9,7 +9,7 @@ from pathlib import Path
 from PIL import Image as PILImage
 
 from masthead.model import Issue
-from masthead.theme import Theme
+from masthead.render.theme import Theme
 
 # Kindle's recommended cover: 1600 x 2560 px (1:1.6), RGB JPEG, under 4 megapixels for Apple.
 COVER_PAGE = "5in 8in"
@@ -47,7 +47,7 @@ def _render(issue: Issue, html: str) -> bytes:
     import pypdfium2
     from weasyprint import HTML
 
-    from masthead.pdf import ASSET_BASE, asset_fetcher
+    from masthead.editions.pdf.single import ASSET_BASE, asset_fetcher
 
     pdf = HTML(string=html, base_url=ASSET_BASE, url_fetcher=asset_fetcher(issue)).write_pdf()
     document = pypdfium2.PdfDocument(pdf)

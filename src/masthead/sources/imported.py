@@ -136,9 +136,17 @@ _MONTHS = {
     m: i + 1
     for i, names in enumerate(
         [
-            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
-            ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
-            ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
             ("december", "dec"),
         ]
     )
@@ -149,7 +157,10 @@ _WEEKDAY = r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\
 _TIME = r"(?:,?\s*(?:at\s+)?\d{1,2}[:.]\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?(?:\s*[A-Z]{2,5})?)?"
 _DATE_FORMS = (
     _WEEKDAY + _MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>\d{4})" + _TIME,
-    _WEEKDAY + r"(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r",?\s+(?P<year>\d{4})"
+    _WEEKDAY
+    + r"(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?"
+    + _MONTH
+    + r",?\s+(?P<year>\d{4})"
     + _TIME,
     r"(?P<year>\d{4})[-/](?P<mnum>\d{1,2})[-/](?P<day>\d{1,2})"
     r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?" + _TIME,
@@ -167,17 +178,61 @@ _BY = re.compile(
 )
 _SEPARATED = re.compile(r"^(?P<a>.+?)\s*(?:[|·•—–]|\s-\s)\s*(?P<b>.+)$")
 _NAME_PARTICLES = {
-    "de", "da", "del", "della", "der", "den", "di", "du", "la", "le", "van", "von", "bin", "ibn",
-    "al", "el", "y", "st", "st.", "ter", "ten",
+    "de",
+    "da",
+    "del",
+    "della",
+    "der",
+    "den",
+    "di",
+    "du",
+    "la",
+    "le",
+    "van",
+    "von",
+    "bin",
+    "ibn",
+    "al",
+    "el",
+    "y",
+    "st",
+    "st.",
+    "ter",
+    "ten",
 }
 _NOT_NAMES = {
-    "the", "a", "an", "this", "that", "these", "those", "our", "your", "my", "his", "her", "their",
-    "its", "it", "we", "i", "you", "staff", "numbers", "way", "day", "night", "far", "now",
+    "the",
+    "a",
+    "an",
+    "this",
+    "that",
+    "these",
+    "those",
+    "our",
+    "your",
+    "my",
+    "his",
+    "her",
+    "their",
+    "its",
+    "it",
+    "we",
+    "i",
+    "you",
+    "staff",
+    "numbers",
+    "way",
+    "day",
+    "night",
+    "far",
+    "now",
 }
 _NAME_WORD = re.compile(r"^[^\W\d_][\w'’.-]*$")
 
-_LINK = re.compile(r"!?\[(?P<text>[^\[\]]*)\]\(\s*(?P<url>[^()\s]*(?:\([^()\s]*\))?[^()\s]*)"
-                   r"(?:\s+\"[^\"]*\")?\s*\)")
+_LINK = re.compile(
+    r"!?\[(?P<text>[^\[\]]*)\]\(\s*(?P<url>[^()\s]*(?:\([^()\s]*\))?[^()\s]*)"
+    r"(?:\s+\"[^\"]*\")?\s*\)"
+)
 _EMPTY_LINK = re.compile(r"!?\[(?P<text>[^\[\]]*)\]\(\s*#?\s*\)")
 _LINK_ONLY = re.compile(r"^(?:\*\*|__|\*|_)?(?P<link>\[[^\[\]]+\]\([^)]*\))(?:\*\*|__|\*|_)?$")
 _LIST_ITEM = re.compile(r"^\s{0,3}(?:[-*+•]|\d{1,3}[.)])\s+(?P<text>.*)$")
@@ -199,12 +254,19 @@ _CAPTION = re.compile(
     r"(?P<rest>.*)$",
     re.I | re.S,
 )
-_CREDIT_TAIL = re.compile(r"^(?P<caption>.*?)\s*(?::|\||—|–|\s-\s)\s*(?P<credit>[^:|—–]{2,60})$",
-                          re.S)
-_CREDIT_PAREN = re.compile(r"^(?P<caption>.*?)\s*\((?:photo|image|credit)?:?\s*"
-                           r"(?P<credit>[^()]{2,60})\)$", re.I | re.S)
-_CREDIT_BY = re.compile(r"^(?P<caption>.*?)\s*\b(?:photo(?:graph)?\s+by|photo credit:?|credit:|"
-                        r"courtesy of)\s+(?P<credit>[^.]{2,60})\.?$", re.I | re.S)
+_CREDIT_TAIL = re.compile(
+    r"^(?P<caption>.*?)\s*(?::|\||—|–|\s-\s)\s*(?P<credit>[^:|—–]{2,60})$", re.S
+)
+_CREDIT_PAREN = re.compile(
+    r"^(?P<caption>.*?)\s*\((?:photo|image|credit)?:?\s*"
+    r"(?P<credit>[^()]{2,60})\)$",
+    re.I | re.S,
+)
+_CREDIT_BY = re.compile(
+    r"^(?P<caption>.*?)\s*\b(?:photo(?:graph)?\s+by|photo credit:?|credit:|"
+    r"courtesy of)\s+(?P<credit>[^.]{2,60})\.?$",
+    re.I | re.S,
+)
 _PAGE_MARKER = re.compile(
     r"^\W*(?:page \d+(?: of \d+)?|(?:next|previous) page|continued on (?:the )?next page"
     r"|continued on page \d+|continued|\d+\s*/\s*\d+)\W*$",
@@ -333,7 +395,7 @@ def _split_date(text: str) -> tuple[str, dt.date | None]:
 
 
 def _names(text: str) -> tuple[str, ...] | None:
-    """"Ada Lovelace", "Ada Lovelace and Charles Babbage", "A, B & C" — or None if not names."""
+    """ "Ada Lovelace", "Ada Lovelace and Charles Babbage", "A, B & C" — or None if not names."""
     text = text.strip(" ,;")
     parts = [p.strip() for p in re.split(r"\s*(?:,\s*and\s+|,|\band\b|&|;)\s*", text) if p.strip()]
     if not parts or len(parts) > 6:
@@ -401,7 +463,7 @@ def _ends_sentence(text: str) -> bool:
 
 
 def split_credit(caption: str) -> tuple[str, str]:
-    """"Harbour at dawn: AP Images" → ("Harbour at dawn", "AP Images"); credit may be ""."""
+    """ "Harbour at dawn: AP Images" → ("Harbour at dawn", "AP Images"); credit may be ""."""
     caption = caption.strip()
     for pattern in (_CREDIT_BY, _CREDIT_PAREN, _CREDIT_TAIL):
         match = pattern.match(caption)
@@ -416,8 +478,10 @@ def _credit_like(text: str) -> bool:
     words = text.strip().split()
     if not 1 <= len(words) <= 6 or _SENTENCE_END.search(text.strip()):
         return False
-    return all(w[0].isupper() or w[0].isdigit() or w in {"via", "of", "for", "and", "/", "&"}
-               or "/" in w for w in words)
+    return all(
+        w[0].isupper() or w[0].isdigit() or w in {"via", "of", "for", "and", "/", "&"} or "/" in w
+        for w in words
+    )
 
 
 def _caption_text(block: _Block) -> str | None:
@@ -533,15 +597,16 @@ def import_text(
     text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).removeprefix("\ufeff")
     meta: dict[str, Any] = {}
     if text.startswith(("---\n", "+++\n")):
-        from masthead.load import split_front_matter
+        from masthead.sources.frontmatter import split_front_matter
 
         front, text, body_line = split_front_matter(text, path)
         first_line += body_line - 1
         known.update(front)
     blocks = _blocks(text, first_line)
     if not blocks:
-        raise InputError("is empty: there is no text to import", path,
-                         hint="give the saved text of an article")
+        raise InputError(
+            "is empty: there is no text to import", path, hint="give the saved text of an article"
+        )
 
     boiler = _boilerplate_matcher(settings)
     bylines: list[Byline] = []
@@ -564,8 +629,12 @@ def import_text(
             meta.setdefault("date", parse_date(block.text))
         elif not title and known_title and title_key(block.plain) == title_key(known_title):
             title, block.state = known_title, "title"
-        elif not title and not known_title and _title_like(block) and not boiler(block) and not (
-            _caption_text(block) is not None or _related_heading(block)[0]
+        elif (
+            not title
+            and not known_title
+            and _title_like(block)
+            and not boiler(block)
+            and not (_caption_text(block) is not None or _related_heading(block)[0])
         ):
             title, block.state = block.plain, "title"
         else:
@@ -576,11 +645,15 @@ def import_text(
         body_blocks = [b for b in blocks if b.state == "body"]
         if not body_blocks:
             raise InputError(
-                "holds no article: only a byline or page furniture", path, blocks[0].start,
+                "holds no article: only a byline or page furniture",
+                path,
+                blocks[0].start,
                 "give the article's own text, starting with its title on a line of its own",
             )
         raise InputError(
-            "has no title that can be recognised", path, body_blocks[0].start,
+            "has no title that can be recognised",
+            path,
+            body_blocks[0].start,
             "put the title on a line of its own at the top (or as `# Title`), before the text",
         )
     authors = [name for b in bylines for name in b.names]
@@ -595,7 +668,9 @@ def import_text(
     _edge_boilerplate(blocks, boiler)
     if not any(b.state == "body" for b in blocks):
         raise InputError(
-            "holds a title but no article text", path, blocks[-1].start,
+            "holds a title but no article text",
+            path,
+            blocks[-1].start,
             "check that the file is the article itself, not only its heading or a promotion",
         )
     body, joins = _body(blocks)
@@ -624,8 +699,21 @@ def import_text(
     return ImportedArticle(path, _ordered(meta), body, removals, tuple(joins))
 
 
-_KEY_ORDER = ("title", "dek", "authors", "date", "url", "image", "image_url", "image_alt",
-              "image_caption", "image_credit", "summary", "tags", "related")
+_KEY_ORDER = (
+    "title",
+    "dek",
+    "authors",
+    "date",
+    "url",
+    "image",
+    "image_url",
+    "image_alt",
+    "image_caption",
+    "image_credit",
+    "summary",
+    "tags",
+    "related",
+)
 
 
 def _ordered(meta: dict[str, Any]) -> dict[str, Any]:
@@ -704,9 +792,7 @@ def _take_caption(blocks: list[_Block], boiler) -> str | None:  # type: ignore[n
     return None
 
 
-def _take_page_breaks(
-    blocks: list[_Block], authors: set[str], date: dt.date | None
-) -> None:
+def _take_page_breaks(blocks: list[_Block], authors: set[str], date: dt.date | None) -> None:
     """Bylines, datelines and "Page 2 of 3" lines that a web page's later pages repeat."""
     for block in blocks:
         if block.state != "body":
@@ -735,7 +821,7 @@ def _edge_boilerplate(blocks: list[_Block], boiler) -> None:  # type: ignore[no-
     tail = _edge_run(body[::-1], boiler)
     if tail:
         tail = max(tail, _promo_section(blocks, body, boiler))
-    for block in body[len(body) - tail:]:
+    for block in body[len(body) - tail :]:
         block.state = "boilerplate"
 
 
@@ -771,7 +857,7 @@ def _promo_section(blocks: list[_Block], body: list[_Block], boiler) -> int:  # 
     head = blocks[last_related + 1]
     if head.state != "body" or head not in body or not boiler(head) or not _furniture(head):
         return 0
-    section = body[body.index(head):]
+    section = body[body.index(head) :]
     if len(section) != len(blocks) - last_related - 1 or not boiler(section[-1]):
         return 0  # Something other than body blocks (a byline, a caption) is in between.
     pending = 0
@@ -871,8 +957,11 @@ def decode_raw(raw: bytes, path: Path) -> tuple[str, list[str]]:
         except UnicodeDecodeError:
             pass
     if b"\x00" in raw[:8192]:
-        raise InputError("is a binary file, not text", path,
-                         hint="give the saved text (.txt) or web page (.html) of an article")
+        raise InputError(
+            "is a binary file, not text",
+            path,
+            hint="give the saved text (.txt) or web page (.html) of an article",
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -890,8 +979,11 @@ def decode_raw(raw: bytes, path: Path) -> tuple[str, list[str]]:
             notes.append("not UTF-8: read as Latin-1")
     controls = len(_CONTROL.findall(text))
     if text and controls > max(2, len(text) // 50):
-        raise InputError("is a binary file, not text", path,
-                         hint="give the saved text (.txt) or web page (.html) of an article")
+        raise InputError(
+            "is a binary file, not text",
+            path,
+            hint="give the saved text (.txt) or web page (.html) of an article",
+        )
     return text.removeprefix("\ufeff").replace("\r\n", "\n"), notes
 
 
@@ -904,7 +996,7 @@ def import_decoded(path: Path, text: str, publication: Publication | None) -> Im
     """Import text already decoded (the build's reader): by suffix, HTML or crawled text."""
     settings = import_settings(publication)
     if path.suffix.lower() in HTML_SUFFIXES:
-        from masthead.importer_html import import_html
+        from masthead.sources.html import import_html
 
         return import_html(text, path, settings)
     return import_text(text, path, settings)
@@ -935,11 +1027,13 @@ def settings_from(path: Path | None) -> ImportSettings:
 
 
 def import_files(
-    paths: Iterable[Path], out_dir: Path, settings: ImportSettings | None = None,
+    paths: Iterable[Path],
+    out_dir: Path,
+    settings: ImportSettings | None = None,
     overwrite: bool = False,
 ) -> list[tuple[ImportedArticle, Path]]:
     """Import every file and choose its Markdown file in `out_dir`; nothing is written here
-    (write `article.markdown()` with build.write_all, all at once). Existing files are only
+    (write `article.markdown()` with files.write_all, all at once). Existing files are only
     replaced with `overwrite`."""
     results: list[tuple[ImportedArticle, Path]] = []
     used: set[Path] = set()
@@ -953,8 +1047,9 @@ def import_files(
             target = out_dir / f"{Path(article.file_name).stem}-{n}.md"
             n += 1
         if target.exists() and not overwrite:
-            raise InputError("already exists", target,
-                             hint="give another --out folder, or --force to replace it")
+            raise InputError(
+                "already exists", target, hint="give another --out folder, or --force to replace it"
+            )
         used.add(target)
         results.append((article, target))
     return results
@@ -963,15 +1058,18 @@ def import_files(
 def _import_with(path: Path, settings: ImportSettings | None) -> ImportedArticle:
     suffix = path.suffix.lower()
     if suffix not in (*TEXT_SUFFIXES, *HTML_SUFFIXES, ".md", ".markdown"):
-        raise InputError(f"cannot import '{suffix or path.name}' files", path,
-                         hint="give .txt (crawled text) or .html (a saved web page)")
+        raise InputError(
+            f"cannot import '{suffix or path.name}' files",
+            path,
+            hint="give .txt (crawled text) or .html (a saved web page)",
+        )
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read file ({exc.strerror})", path) from exc
     text, notes = decode_raw(raw, path)
     if suffix in HTML_SUFFIXES:
-        from masthead.importer_html import import_html
+        from masthead.sources.html import import_html
 
         article = import_html(text, path, settings)
     else:
@@ -983,13 +1081,19 @@ def _with_notes(article: ImportedArticle, notes: Iterable[str]) -> ImportedArtic
     notes = tuple(notes)
     if not notes:
         return article
-    return ImportedArticle(article.source, article.meta, article.body, article.removals,
-                           article.joins, (*notes, *article.notes))
+    return ImportedArticle(
+        article.source,
+        article.meta,
+        article.body,
+        article.removals,
+        article.joins,
+        (*notes, *article.notes),
+    )
 
 
 def write_imports(results: list[tuple[ImportedArticle, Path]]) -> tuple[Path, ...]:
-    """Write every imported article at once (build.write_all: temporary files, then renames)."""
-    from masthead.build import write_all
+    """Write every imported article at once (files.write_all: temporary files, then renames)."""
+    from masthead.files import write_all
 
     return write_all({target: article.markdown().encode("utf-8") for article, target in results})
 
@@ -1001,14 +1105,21 @@ def explain(article: ImportedArticle) -> list[str]:
     """What the import did, one line each, in the order of the input: for `import --explain`."""
     rows: list[tuple[int, str]] = []
     for r in article.removals:
-        lines = f"line {r.start_line}" if r.start_line == r.end_line else (
-            f"lines {r.start_line}-{r.end_line}")
+        lines = (
+            f"line {r.start_line}"
+            if r.start_line == r.end_line
+            else (f"lines {r.start_line}-{r.end_line}")
+        )
         action = _ACTIONS.get(r.kind, "removed")
         rows.append((r.start_line, f"{lines:<14} {r.kind:<12} {action:<16} {r.first_words}"))
     for j in article.joins:
         where = f"lines {j.first_line}+{j.second_line}"
-        rows.append((j.second_line, f"{where:<14} {'page-break':<12} {'joined':<16} "
-                                   "a paragraph the page break had cut"))
+        rows.append(
+            (
+                j.second_line,
+                f"{where:<14} {'page-break':<12} {'joined':<16} a paragraph the page break had cut",
+            )
+        )
     rows.sort(key=lambda row: row[0])
     return [f"note: {note}" for note in article.notes] + [text for _, text in rows]
 
@@ -1024,14 +1135,27 @@ def _decoder(raw: bytes, path: Path) -> str:
 
 
 def register(readers: dict[str, Any], decoders: dict[str, Any]) -> None:
-    """Hook the raw readers into masthead.load (it calls this on first use)."""
+    """Hook the raw readers into masthead.sources.folder (it calls this on first use)."""
     for suffix in (*TEXT_SUFFIXES, *HTML_SUFFIXES):
         readers.setdefault(suffix, read_raw_article)
         decoders.setdefault(suffix, _decoder)
 
 
 __all__ = [
-    "ImportSettings", "ImportedArticle", "Join", "Removal", "decode_raw", "explain",
-    "import_file", "import_files", "import_settings", "import_text", "parse_byline", "parse_date",
-    "settings_file", "settings_from", "split_credit", "write_imports",
+    "ImportSettings",
+    "ImportedArticle",
+    "Join",
+    "Removal",
+    "decode_raw",
+    "explain",
+    "import_file",
+    "import_files",
+    "import_settings",
+    "import_text",
+    "parse_byline",
+    "parse_date",
+    "settings_file",
+    "settings_from",
+    "split_credit",
+    "write_imports",
 ]

@@ -14,7 +14,7 @@ from lxml import html as lxml_html
 
 from masthead.errors import InputError
 from masthead.model import BuildWarning, Issue, PageStart
-from masthead.render import RenderedPdf
+from masthead.render.documents import RenderedPdf
 
 # CSS `size` values; the small-screen size suits tablets and e-ink readers.
 PAGE_SIZES = {"a4": "A4", "letter": "letter", "a5": "A5", "tablet": "6in 9in"}
@@ -152,7 +152,7 @@ def lay_out(
         )
 
     def numbered(html: str, numbers: dict[str, int]):  # type: ignore[no-untyped-def]
-        from masthead.fastpdf import known_targets
+        from masthead.editions.pdf.fast import known_targets
 
         targets = link_targets(html) & set(_ID.findall(html))
         numbers = {name: page for name, page in numbers.items() if name in targets}

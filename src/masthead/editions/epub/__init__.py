@@ -1,0 +1,1 @@
+"""The EPUB edition: packaging with ebooklib, the Kobo variant and validation."""

@@ -1,0 +1,36 @@
+"""Writing outputs safely: every file of a step lands at once, or none does."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from masthead.errors import OutputError
+
+
+def write_all(files: dict[Path, bytes]) -> tuple[Path, ...]:
+    """Write every file to a temporary name beside its target, then rename them all.
+
+    A failure before the renames leaves the output folder as it was: never a half-written file.
+    """
+    temps: list[tuple[Path, Path]] = []
+    try:
+        for target, data in files.items():
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(
+                    prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+                )
+            except OSError as exc:
+                raise OutputError(f"cannot write output ({exc.strerror})", target.parent) from exc
+            temps.append((Path(tmp), target))
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.chmod(tmp, 0o644)
+        for tmp, target in temps:
+            os.replace(tmp, target)
+    finally:
+        for tmp, _ in temps:
+            tmp.unlink(missing_ok=True)
+    return tuple(files)
