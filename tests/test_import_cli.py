@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from conftest import SEED, need_shared
 from masthead.build import prepare
 from masthead.cli import app
-from masthead.sources.folder import split_front_matter
+from masthead.sources.frontmatter import split_front_matter
 
 runner = CliRunner()
 FIXTURES = Path(__file__).parent / "fixtures" / "import"

@@ -10,7 +10,7 @@ import pytest
 from conftest import SEED, need_shared
 from masthead.errors import InputError
 from masthead.model import Publication
-from masthead.sources.folder import split_front_matter
+from masthead.sources.frontmatter import split_front_matter
 from masthead.sources.imported import (
     ImportSettings,
     import_file,

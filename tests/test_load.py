@@ -9,7 +9,8 @@ import pytest
 
 from masthead.build import prepare
 from masthead.errors import InputError
-from masthead.sources.folder import load, split_front_matter
+from masthead.sources.folder import load
+from masthead.sources.frontmatter import split_front_matter
 
 
 def write(path: Path, text: str) -> Path:

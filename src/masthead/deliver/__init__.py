@@ -11,17 +11,16 @@ from masthead.deliver.errors import (
 )
 from masthead.deliver.recipients import Recipient, RecipientList, read_recipients
 from masthead.deliver.send import (
-    JournalStatus,
     SendPlan,
     SendProgress,
     SendReport,
     SendRequest,
     StopSignal,
     deliver,
-    journal_status,
     plan_send,
     write_dry_run,
 )
+from masthead.deliver.status import JournalStatus, journal_status
 from masthead.deliver.transport import RetryPolicy, SmtpTransport
 
 __all__ = [

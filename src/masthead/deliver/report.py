@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections import Counter
 
 from masthead.deliver.config import SmtpSettings
-from masthead.deliver.send import JournalStatus, SendPlan, SendReport
+from masthead.deliver.send import SendPlan, SendReport
+from masthead.deliver.status import JournalStatus
 
 MB = 1_000_000
 

@@ -1,0 +1,5 @@
+"""`python -m masthead`: the same command line as `masthead`."""
+
+from masthead.cli import main
+
+main()
