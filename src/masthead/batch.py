@@ -38,12 +38,14 @@ def find_issues(paths: Iterable[Path]) -> list[Path]:
 
 
 def _rebuild_error(kind: str, fields: dict[str, Any]) -> MastheadError:
-    classes = {c.__name__: c for c in (MastheadError, *_subclasses(MastheadError))}
-    return classes.get(kind, MastheadError)(**fields)
+    known: list[type[MastheadError]] = [MastheadError, *_subclasses(MastheadError)]
+    classes = {c.__name__: c for c in known}
+    error: MastheadError = classes.get(kind, MastheadError)(**fields)
+    return error
 
 
-def _subclasses(cls: type) -> list[type]:
-    found: list[type] = []
+def _subclasses(cls: type[MastheadError]) -> list[type[MastheadError]]:
+    found: list[type[MastheadError]] = []
     for sub in cls.__subclasses__():
         found += [sub, *_subclasses(sub)]
     return found

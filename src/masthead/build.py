@@ -260,7 +260,8 @@ def _pdf_edition(
         return None
     made.cache_files.update(fast.cache_files)
     made.keep_chunks = fast.keep
-    return fast.output(issue)
+    output: PdfOutput = fast.output(issue)
+    return output
 
 
 def _epub_editions(

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from masthead.files import file_digest
 from masthead.model import BuildResult, BuildWarning
 
 RECORD_VERSION = 2  # 2: warnings with their lines
@@ -37,14 +38,6 @@ class Inputs:
     folder: Path  # The issue folder.
     digest: str  # Hash of every input file and option.
     record: Path  # Like dist/.masthead/build-3f2a….json.
-
-
-def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(_CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _theme_dir() -> Path:

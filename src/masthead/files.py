@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
 
 from masthead.errors import OutputError
+
+_CHUNK = 1 << 20  # Read files in blocks of this many bytes.
 
 
 def write_all(files: dict[Path, bytes]) -> tuple[Path, ...]:
@@ -19,18 +22,26 @@ def write_all(files: dict[Path, bytes]) -> tuple[Path, ...]:
         for target, data in files.items():
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(
+                fd, tmp_name = tempfile.mkstemp(
                     prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
                 )
             except OSError as exc:
                 raise OutputError(f"cannot write output ({exc.strerror})", target.parent) from exc
-            temps.append((Path(tmp), target))
+            temps.append((Path(tmp_name), target))
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
-            os.chmod(tmp, 0o644)
+            os.chmod(tmp_name, 0o644)
         for tmp, target in temps:
             os.replace(tmp, target)
     finally:
         for tmp, _ in temps:
             tmp.unlink(missing_ok=True)
     return tuple(files)
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(_CHUNK):
+            digest.update(block)
+    return digest.hexdigest()

@@ -82,9 +82,11 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"\(at line (\d+), column \d+\)", str(exc))
-        line = int(match.group(1)) if match else None
+        toml_line = int(match.group(1)) if match else None
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
-        raise InputError(f"invalid TOML: {message}", path, line, "fix the TOML syntax") from exc
+        raise InputError(
+            f"invalid TOML: {message}", path, toml_line, "fix the TOML syntax"
+        ) from exc
 
 
 def key_line(text: str, key: str) -> int | None:

@@ -3,6 +3,7 @@ line and an exit code, printing warnings."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 import typer
@@ -55,6 +56,6 @@ def main_options(
     state["debug"] = debug
 
 
-def print_warnings(warnings: tuple | list) -> None:
+def print_warnings(warnings: Sequence[object]) -> None:
     for warning in warnings:
         err.print(f"[yellow]warning:[/] {escape(str(warning))}", soft_wrap=True, highlight=False)

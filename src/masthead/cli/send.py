@@ -9,7 +9,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -203,10 +203,10 @@ def _deliver_with_progress(plan: SendPlan, smtp: SmtpSettings) -> SendReport:
             highlight=False,
         )
 
-    previous: dict[int, object] = {}
+    previous: dict[int, Any] = {}
     if threading.current_thread() is threading.main_thread():  # Signals go to the main thread.
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            previous[signum] = signal.signal(signum, on_signal)
+        for signal_number in (signal.SIGINT, signal.SIGTERM):
+            previous[signal_number] = signal.signal(signal_number, on_signal)
     bar = Progress(
         TextColumn("{task.description}"),
         BarColumn(),

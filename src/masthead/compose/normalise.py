@@ -19,7 +19,7 @@ from PIL import UnidentifiedImageError
 
 from masthead.errors import InputError
 from masthead.model import Article, Asset, BuildWarning, Image, RawArticle, RelatedLink
-from masthead.sources.folder import article_date
+from masthead.sources.frontmatter import article_date
 from masthead.text import slugify
 
 KNOWN_KEYS = {

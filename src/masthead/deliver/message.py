@@ -239,7 +239,7 @@ class Composer:
             include_headers=[h.encode() for h in key.headers],
             canonicalize=(b"relaxed", b"relaxed"),
         )
-        return signature + data
+        return bytes(signature) + data
 
     def check_size(self, outgoing: Outgoing) -> None:
         """Refuse a message over its recipient's limit, saying what to do."""

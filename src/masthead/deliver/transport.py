@@ -44,7 +44,7 @@ class RetryPolicy:
         """Seconds to wait after failed try number `attempt` (1-based): half fixed, half random,
         so many senders retrying at once spread out."""
         ceiling = min(self.cap, self.base * 2 ** max(0, attempt - 1))
-        return ceiling / 2 + rand() * ceiling / 2
+        return float(ceiling / 2 + rand() * ceiling / 2)
 
 
 def _reply(code: int, message: bytes | str) -> str:

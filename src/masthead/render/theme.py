@@ -82,7 +82,7 @@ class Theme:
         self.env = jinja2.Environment(
             loader=loader,
             autoescape=lambda name: (
-                bool(name) and not name.endswith((".css", ".txt", ".toml", ".md"))
+                name is not None and not name.endswith((".css", ".txt", ".toml", ".md"))
             ),
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,

@@ -155,7 +155,7 @@ def _issue_file(
     """A file named by an `[issue]` key, relative to the issue folder; it must exist."""
     if key not in issue:
         return None
-    path = folder / expect(issue[key], str, key, manifest, text)
+    path: Path = folder / expect(issue[key], str, key, manifest, text)
     if not path.is_file():
         raise InputError(
             f"`{key}` file not found: {issue[key]}",

@@ -185,7 +185,7 @@ def _extract(clean: str) -> str:
     tree = lxml.html.fragment_fromstring(clean or "<p></p>", create_parent="div")
     for el in tree.xpath("//nav|//header|//footer|//aside"):
         el.drop_tree()
-    return lxml.html.tostring(tree, encoding="unicode")
+    return str(lxml.html.tostring(tree, encoding="unicode"))
 
 
 # --- Metadata -----------------------------------------------------------------------------------

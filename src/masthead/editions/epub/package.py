@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import uuid
 import zipfile
+from typing import Any
 
 from ebooklib import epub
 from PIL import Image as PILImage
@@ -17,14 +18,14 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 EPOCH_MIN = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)  # Zip dates cannot be earlier.
 
 
-class _Writer(epub.EpubWriter):
+class _Writer(epub.EpubWriter):  # type: ignore[misc]  # ebooklib has no type hints.
     """ebooklib's writer with our own nav and NCX (from templates) and `xml:lang` on the package."""
 
     def __init__(
         self,
         target: io.BytesIO,
         book: epub.EpubBook,
-        options: dict,
+        options: dict[str, Any],
         rendered: RenderedEpub,
         language: str,
     ) -> None:
@@ -96,11 +97,12 @@ def epub_image(asset: Asset) -> bytes:
     data = asset.source.read_bytes()
     if asset.media_type not in {"image/jpeg", "image/png", "image/webp"}:
         return data
-    with PILImage.open(io.BytesIO(data)) as image:
-        too_big = image.width * image.height > MAX_IMAGE_PIXELS
-        if not too_big and image.mode not in {"CMYK", "I;16", "LAB"}:
+    with PILImage.open(io.BytesIO(data)) as opened:
+        too_big = opened.width * opened.height > MAX_IMAGE_PIXELS
+        if not too_big and opened.mode not in {"CMYK", "I;16", "LAB"}:
             return data
-        image.load()
+        opened.load()
+        image: PILImage.Image = opened
         if image.mode in {"CMYK", "LAB", "I;16"} or asset.media_type == "image/jpeg":
             image = image.convert("RGB")
         if too_big:

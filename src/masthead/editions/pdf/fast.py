@@ -953,7 +953,7 @@ def _font_files(
 
 
 def _asset_hashes(issue: Issue) -> dict[str, str]:
-    from masthead.cache import file_digest
+    from masthead.files import file_digest
 
     return {a.href: file_digest(a.source) for a in issue.assets}
 
