@@ -2,8 +2,9 @@
 
 from masthead.build import build, check
 from masthead.errors import InputError, MastheadError
+from masthead.options import BuildOptions
 
 # The one place of the version (pyproject.toml reads it): no package metadata lookup at start.
 __version__ = "0.1.0"
 
-__all__ = ["build", "check", "InputError", "MastheadError", "__version__"]
+__all__ = ["BuildOptions", "InputError", "MastheadError", "__version__", "build", "check"]
