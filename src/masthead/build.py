@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from masthead import cache
 from masthead.errors import MastheadError
 from masthead.files import write_all
-from masthead.model import BuildResult, BuildWarning, Issue, PageStart
+from masthead.model import ArchiveLinks, BuildResult, BuildWarning, Issue, PageStart
 from masthead.options import ALL_FORMATS, FORMATS, PDF_MODES, BuildOptions
 
 if TYPE_CHECKING:
@@ -37,12 +37,15 @@ def _quiet(_: str) -> None:
     pass
 
 
-def prepare(path: Path, title: str | None = None) -> tuple[Issue, list[BuildWarning]]:
-    """Load, normalise and assemble an issue: everything short of rendering."""
+def prepare(
+    path: Path, title: str | None = None, archive: ArchiveLinks | None = None
+) -> tuple[Issue, list[BuildWarning]]:
+    """Load, normalise and assemble an issue: everything short of rendering. `archive`: what
+    the publication's other issues give its related reading (see masthead.archive)."""
     from masthead.compose.assemble import assemble
     from masthead.sources.folder import load
 
-    return assemble(load(Path(path), title=title))
+    return assemble(load(Path(path), title=title), archive)
 
 
 def check(path: Path, title: str | None = None) -> tuple[Issue, list[BuildWarning]]:
@@ -71,6 +74,7 @@ def build(
     options: BuildOptions | None = None,
     *,
     progress: Progress = _quiet,
+    archive: ArchiveLinks | None = None,
     **changes: Any,
 ) -> BuildResult:
     """Build an issue's EPUB and/or PDF into `options.out_dir`; nothing is written unless all
@@ -81,13 +85,15 @@ def build(
     those of the last build into the output folder and its outputs are as it wrote them, nothing
     is done again; `use_cache=False` rebuilds. `pdf_mode` is "single" (one WeasyPrint pass),
     "fast" (articles laid out in `pdf_jobs` processes, each cached, then joined; see
-    editions/pdf/) or "auto" (fast where it applies).
+    editions/pdf/) or "auto" (fast where it applies). `archive`: the cross-issue related reading
+    and suggestions the archive step worked out for this issue (part of its inputs).
     """
     options = replace(options or BuildOptions(), **changes)
-    run = _Run(Path(path), None, options, progress)
+    run = _Run(Path(path), None, options, progress, archive=archive)
     # Hashed before anything is parsed: a file changed during the build makes the next one redo.
     # Recorded even with use_cache=False, so that the next build can be skipped.
-    run.found = cache.inputs(path, options.out_dir, options.recorded())
+    recorded = options.recorded() | ({"archive": archive.digest()} if archive else {})
+    run.found = cache.inputs(path, options.out_dir, recorded)
     if run.found is not None and options.use_cache:
         cached = cache.cached_result(run.found, options.out_dir)
         run.lap("cache")
@@ -130,6 +136,7 @@ class _Run:
     options: BuildOptions
     progress: Progress
     helper: Helper | None = None
+    archive: ArchiveLinks | None = None
     workers: Any = None  # editions.pdf Workers, started early (see _early_workers).
     timings: dict[str, float] = field(default_factory=dict)
     clock: float = field(default_factory=time.perf_counter)
@@ -157,7 +164,7 @@ def _build_issue(run: _Run) -> BuildResult:
 
     options = run.options
     run.progress("Reading articles")
-    issue, warnings = prepare(run.path, options.title)
+    issue, warnings = prepare(run.path, options.title, run.archive)
     run.lap("load")
     from masthead.editions.pdf.single import package_pdf, page_size_css, pdf_variant
 

@@ -27,6 +27,7 @@ class Publication:
     email_limit_mb: float = 10.0
     article_break: str = "page"  # PDF: "page" (each article), "section" or "none" (run on).
     drop_caps: bool = True  # PDF: a drop cap on each article's first paragraph.
+    related_suggestions: int = 3  # Archive: fill related reading up to this many; 0: none.
     template_dirs: tuple[Path, ...] = ()  # Publication's own theme folders, most specific first.
     extra: dict[str, Any] = field(default_factory=dict)  # Tables later stages own (import, email).
 
@@ -105,12 +106,63 @@ class Image:
 
 
 @dataclass(frozen=True)
+class ArchiveTarget:
+    """An article of another issue of the publication that a related item points to."""
+
+    title: str
+    issue_label: str  # Like "No. 5", or the issue's title when it has no number.
+    issue_slug: str  # The issue's slug, like "vol-3-no-5".
+    article_id: str
+    page: int | None = None  # Where it starts in that issue's PDF, when known.
+    url: str = ""  # The article's own web address, "" when none.
+    archive_url: str = ""  # Its archive page as an absolute URL (needs --base-url), else "".
+
+    @property
+    def href(self) -> str:
+        """Where an EPUB can send a reader: the article's address, else its archive page."""
+        return self.url or self.archive_url
+
+    @property
+    def archive_path(self) -> str:
+        """Its page inside the archive folder, like "articles/vol-3-no-5/night-ferry.html"."""
+        return f"articles/{self.issue_slug}/{self.article_id}.html"
+
+
+@dataclass(frozen=True)
 class RelatedLink:
-    """One "related reading" item. `target` names an article of this issue when it is one."""
+    """One "related reading" item. `target` names an article of this issue when it is one,
+    `elsewhere` an article of another issue of the archive."""
 
     title: str
     url: str = ""  # External address, "" when none is usable.
     target: str = ""  # The matched article's id, "" when not in this issue.
+    slug: str = ""  # The article's id or slug, when the entry names it that way.
+    elsewhere: ArchiveTarget | None = None
+    suggested: bool = False  # Proposed from the archive by text similarity, not by the editor.
+    also_from: str = ""  # The publication's name when the item names nothing and has no URL.
+
+
+@dataclass(frozen=True)
+class ArchiveLinks:
+    """What an issue's build knows of the rest of its publication's archive (archive/ works it
+    out before the build): cross-issue targets of related items and suggested reading.
+
+    Keys are article files relative to the issue folder, like "night-ferry.md"; only what this
+    issue uses is here, so a new issue elsewhere leaves this issue's build as it was."""
+
+    publication: str
+    # (article file, index of the item in its `related` list, the article it names).
+    related: tuple[tuple[str, int, ArchiveTarget], ...] = ()
+    # (article file, suggested articles in rank order).
+    suggested: tuple[tuple[str, tuple[ArchiveTarget, ...]], ...] = ()
+
+    def digest(self) -> str:
+        """A hash of everything here (part of the build's inputs, see cache.py)."""
+        import hashlib
+        import json
+        from dataclasses import asdict
+
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()
 
 
 @dataclass(frozen=True)

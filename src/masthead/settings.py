@@ -25,6 +25,7 @@ PUBLICATION_KEYS: dict[str, type | tuple[type, ...]] = {
     "email_limit_mb": (int, float),
     "article_break": str,
     "drop_caps": bool,
+    "related_suggestions": int,  # Archive: suggested reading fills related up to this many.
 }
 # How the PDF edition starts articles: each on a new page, each section on a new page, run on.
 ARTICLE_BREAKS = ("page", "section", "none")
@@ -160,6 +161,13 @@ def publication_table(table: dict[str, Any], path: Path, text: str, where: str) 
             path,
             key_line(text, "article_break"),
             f"use one of: {', '.join(ARTICLE_BREAKS)}",
+        )
+    if table.get("related_suggestions", 0) < 0:
+        raise InputError(
+            "`related_suggestions` is negative",
+            path,
+            key_line(text, "related_suggestions"),
+            "give how many related items suggestions fill up to (0 turns them off)",
         )
     if isinstance(table.get("import"), dict):
         _check_import(table["import"], path, text)

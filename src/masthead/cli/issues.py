@@ -75,9 +75,23 @@ def build_command(
             "single: one pass; auto: fast from 3 articles or with pieces cached.",
         ),
     ] = "auto",
+    base_url: Annotated[
+        str,
+        typer.Option(
+            "--base-url",
+            help="Where the archive (OUT/archive/) will be served, like https://example.org/"
+            "archive/: its feeds' links become absolute, and EPUBs link back to its pages.",
+        ),
+    ] = "",
 ) -> None:
-    """Build the issue's EPUB and PDF; prints each output path on its own line."""
-    chosen = tuple(dict.fromkeys(f.lower() for f in (formats or FORMATS)))
+    """Build the issue's EPUB and PDF; prints each output path on its own line. A publication
+    folder also gets its archive: a static site with OPDS and Atom feeds in OUT/archive/."""
+    from masthead.batch import find_issues, publication_of
+
+    publications = [p for p in paths if p.is_dir() and find_issues([p]) != [p]]
+    # The archive offers the Kobo EPUB too, unless the formats are chosen.
+    default = (*FORMATS, "kepub") if publications else FORMATS
+    chosen = tuple(dict.fromkeys(f.lower() for f in (formats or default)))
     for fmt in chosen:
         if fmt not in ALL_FORMATS:
             raise typer.BadParameter(
@@ -95,8 +109,6 @@ def build_command(
             f"unknown PDF variant '{pdf_variant}' (use {', '.join(PDF_VARIANTS)})",
             param_hint="--pdf-variant",
         )
-    from masthead.batch import build_many, find_issues
-
     options = BuildOptions(
         out_dir=out,
         formats=chosen,
@@ -108,9 +120,16 @@ def build_command(
         pdf_mode=pdf_mode,
     )
     issues = find_issues(paths)
-    if len(issues) > 1:
-        with err.status(f"Building {len(issues)} issues…"):
-            results = build_many(issues, options, jobs=jobs)
+    if len(issues) > 1 or publications:
+        from masthead.batch import build_all
+
+        try:
+            with err.status(f"Building {len(issues)} issue{'s' * (len(issues) != 1)}…"):
+                batch = build_all(paths, options, jobs=jobs, base_url=base_url)
+        except MastheadError as exc:
+            fail(exc)
+            return
+        results = batch.results
         for result in results:
             if isinstance(result, MastheadError):
                 err.print(
@@ -118,17 +137,26 @@ def build_command(
                 )
             else:
                 _print_result(result)
+        for site in batch.archives:
+            err.print(f"Archive: {len(site.written)} file(s) written", highlight=False)
+            print(site.index)
         failed = sum(isinstance(r, MastheadError) for r in results)
         if failed:
             err.print(f"{failed} of {len(issues)} issues failed", highlight=False)
             raise typer.Exit(EXIT_BAD_INPUT)
         return
+    links = None
+    if publication_of(issues[0]) is not None:
+        from masthead.batch import issue_links
+
+        links = issue_links(issues[0], options, base_url)  # Related reading across issues.
     try:
         with err.status("Building…") as status:
             result = build(
                 issues[0],
                 replace(options, pdf_jobs=jobs),
                 progress=lambda msg: status.update(f"{msg}…"),
+                archive=links,
             )
     except MastheadError as exc:
         fail(exc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import mimetypes
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -14,6 +15,8 @@ from rapidfuzz import fuzz
 
 from masthead.compose.normalise import article_ids, normalise
 from masthead.model import (
+    ArchiveLinks,
+    ArchiveTarget,
     Article,
     Asset,
     BuildWarning,
@@ -57,7 +60,10 @@ def share_images(articles: list[Article]) -> list[Article]:
     return shared
 
 
-def assemble(loaded: LoadedIssue) -> tuple[Issue, list[BuildWarning]]:
+def assemble(
+    loaded: LoadedIssue, archive: ArchiveLinks | None = None
+) -> tuple[Issue, list[BuildWarning]]:
+    """The issue; `archive`: what the publication's other issues give its related reading."""
     ids = article_ids(loaded.articles)
     warnings: list[BuildWarning] = []
     articles: list[Article] = []
@@ -66,7 +72,11 @@ def assemble(loaded: LoadedIssue) -> tuple[Issue, list[BuildWarning]]:
         articles.append(article)
         warnings.extend(article_warnings)
 
-    articles = share_images(link_related(articles))
+    articles = link_related(articles)
+    if archive is not None:
+        articles, archive_warnings = link_archive(articles, archive, loaded.source)
+        warnings.extend(archive_warnings)
+    articles = share_images(articles)
     sections = []
     used_ids = {a.id for a in articles}
     for title in loaded.section_titles:
@@ -132,7 +142,8 @@ def link_related(articles: list[Article]) -> list[Article]:
         items = []
         for item in article.related:
             target = (
-                (by_key.get(f"u:{_url_key(item.url)}") if _url_key(item.url) else None)
+                (by_key.get(f"s:{slugify(item.slug)}") if item.slug else None)
+                or (by_key.get(f"u:{_url_key(item.url)}") if _url_key(item.url) else None)
                 or by_key.get(f"t:{title_key(item.title)}")
                 or by_key.get(f"s:{slugify(item.title)}")
             )
@@ -140,7 +151,7 @@ def link_related(articles: list[Article]) -> list[Article]:
                 target = None
             if target is None:
                 target = fuzzy_title_match(item.title, articles, exclude=article.id)
-            items.append(RelatedLink(item.title, item.url, target or ""))
+            items.append(replace(item, target=target or ""))
         linked.append(replace(article, related=tuple(items)))
     return linked
 
@@ -162,18 +173,79 @@ def _fuzzy_key(title: str) -> str:
 def fuzzy_title_match(title: str, articles: list[Article], exclude: str = "") -> str | None:
     """The id of the one article whose title is nearly `title` (same numbers, score at least
     FUZZY_TITLE_THRESHOLD, clearly the best), or None."""
+    return near_title_match(title, [(a.id, a.title) for a in articles if a.id != exclude])
+
+
+def near_title_match(
+    title: str, candidates: Sequence[tuple[str, str]], *, first_of_equals: bool = False
+) -> str | None:
+    """The key of the one (key, title) candidate whose title is nearly `title`, or None.
+
+    `first_of_equals`: candidates with the same title (a title in several issues of an
+    archive) are one, the first of them (list the preferred first); else they tie."""
     key = _fuzzy_key(title)
     numbers = re.findall(r"\d+", key)
-    scored = sorted(
-        (
-            (fuzz.ratio(key, _fuzzy_key(a.title)), a.id)
-            for a in articles
-            if a.id != exclude and re.findall(r"\d+", _fuzzy_key(a.title)) == numbers
-        ),
-        reverse=True,
-    )
+    scored: list[tuple[float, int, str, str]] = []
+    for order, (name, candidate) in enumerate(candidates):
+        candidate_key = _fuzzy_key(candidate)
+        if re.findall(r"\d+", candidate_key) == numbers:
+            scored.append((fuzz.ratio(key, candidate_key), -order, candidate_key, name))
+    scored.sort(reverse=True)
     if not scored or scored[0][0] < FUZZY_TITLE_THRESHOLD:
         return None
-    if len(scored) > 1 and scored[1][0] >= FUZZY_TITLE_THRESHOLD and scored[1][0] == scored[0][0]:
+    best = scored[0]
+    if any(s[0] == best[0] and (s[2] != best[2] or not first_of_equals) for s in scored[1:]):
         return None  # Two articles fit equally well: link neither rather than guess.
-    return scored[0][1]
+    return max((s for s in scored if s[2] == best[2]), key=lambda s: s[1])[3]
+
+
+def url_key(url: str) -> str:
+    """An address reduced to host and path, to compare links (no scheme, no trailing slash)."""
+    return _url_key(url)
+
+
+def link_archive(
+    articles: list[Article], archive: ArchiveLinks, folder: Path
+) -> tuple[list[Article], list[BuildWarning]]:
+    """Related items the issue could not link point to the archive's articles, as the archive
+    step matched them (archive/related.py); the rest, with no address, are named in a warning
+    and print as "Also from <Publication>"; suggested reading fills up the list."""
+    named: dict[tuple[str, int], ArchiveTarget] = {
+        (file, index): target for file, index, target in archive.related
+    }
+    suggested = dict(archive.suggested)
+    warnings: list[BuildWarning] = []
+    linked: list[Article] = []
+    for article in articles:
+        file = _relative_name(article.source, folder)
+        items: list[RelatedLink] = []
+        for index, item in enumerate(article.related):
+            if not item.target and (file, index) in named:
+                item = replace(item, elsewhere=named[file, index])
+            elif not item.target and not item.url:
+                item = replace(item, also_from=archive.publication)
+                warnings.append(
+                    BuildWarning(
+                        f"related item '{item.title}' names no article of the archive and has "
+                        "no url: printed as 'Also from "
+                        f"{archive.publication}'",
+                        article.source,
+                    )
+                )
+            items.append(item)
+        for target in suggested.get(file, ()):
+            items.append(RelatedLink(target.title, elsewhere=target, suggested=True))
+        linked.append(replace(article, related=tuple(items)))
+    return linked, warnings
+
+
+def _relative_name(path: Path, folder: Path) -> str:
+    try:
+        return path.resolve().relative_to(folder.resolve()).as_posix()
+    except ValueError:
+        return path.name
+
+
+def fuzzy_key(title: str) -> str:
+    """The form of a title that near matches compare (see FUZZY_TITLE_THRESHOLD)."""
+    return _fuzzy_key(title)

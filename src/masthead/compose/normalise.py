@@ -246,10 +246,16 @@ def _related(value: Any, raw: RawArticle) -> tuple[RelatedLink, ...]:
         )
     items: list[RelatedLink] = []
     for entry in value:
+        slug = ""
         if isinstance(entry, str):
             title, url = entry, ""
-        elif isinstance(entry, dict) and isinstance(entry.get("title"), str):
-            title, url = entry["title"], str(entry.get("url") or "")
+        elif isinstance(entry, dict) and any(
+            isinstance(entry.get(k), str) for k in ("title", "slug", "url")
+        ):
+            # An article of the archive may be named by its slug or address alone.
+            slug = str(entry.get("slug") or "").strip()
+            url = str(entry.get("url") or "")
+            title = str(entry.get("title") or slug or url)
         else:
             raise InputError(
                 f"a `related` item is neither a title nor a table with `title`: {entry!r}",
@@ -260,7 +266,7 @@ def _related(value: Any, raw: RawArticle) -> tuple[RelatedLink, ...]:
         if url in ("#", "") or urlsplit(url).scheme not in URL_SCHEMES:
             url = ""
         if title.strip():
-            items.append(RelatedLink(title=title.strip(), url=url))
+            items.append(RelatedLink(title=title.strip(), url=url, slug=slug))
     return tuple(items)
 
 
