@@ -138,8 +138,9 @@ def build_command(
             else:
                 _print_result(result)
         for site in batch.archives:
-            err.print(f"Archive: {len(site.written)} file(s) written", highlight=False)
-            print(site.index)
+            # On stderr: stdout lists the issues' files, one a line, for scripts.
+            written = f"{len(site.written)} file{'s' * (len(site.written) != 1)} written"
+            err.print(f"Archive: {site.index} ({written})", highlight=False, soft_wrap=True)
         failed = sum(isinstance(r, MastheadError) for r in results)
         if failed:
             err.print(f"{failed} of {len(issues)} issues failed", highlight=False)
