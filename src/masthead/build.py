@@ -38,22 +38,28 @@ def _quiet(_: str) -> None:
 
 
 def prepare(
-    path: Path, title: str | None = None, archive: ArchiveLinks | None = None
+    path: Path,
+    title: str | None = None,
+    archive: ArchiveLinks | None = None,
+    site_root: Path | None = None,
 ) -> tuple[Issue, list[BuildWarning]]:
     """Load, normalise and assemble an issue: everything short of rendering. `archive`: what
-    the publication's other issues give its related reading (see masthead.archive)."""
+    the publication's other issues give its related reading (see masthead.archive);
+    `site_root`: the static site a zero-config folder belongs to (else found above it)."""
     from masthead.compose.assemble import assemble
     from masthead.sources.folder import load
 
-    return assemble(load(Path(path), title=title), archive)
+    return assemble(load(Path(path), title=title, site_root=site_root), archive)
 
 
-def check(path: Path, title: str | None = None) -> tuple[Issue, list[BuildWarning]]:
+def check(
+    path: Path, title: str | None = None, site_root: Path | None = None
+) -> tuple[Issue, list[BuildWarning]]:
     """Validate an issue's inputs and templates without writing anything."""
     from masthead.editions.pdf.single import page_size_css
     from masthead.render.documents import render_epub, render_pdf, theme_for
 
-    issue, warnings = prepare(path, title)
+    issue, warnings = prepare(path, title, site_root=site_root)
     theme = theme_for(issue)
     render_epub(issue, theme)
     render_pdf(issue, page_size_css(issue.publication.page_size), theme)
@@ -164,7 +170,7 @@ def _build_issue(run: _Run) -> BuildResult:
 
     options = run.options
     run.progress("Reading articles")
-    issue, warnings = prepare(run.path, options.title, run.archive)
+    issue, warnings = prepare(run.path, options.title, run.archive, options.site_root)
     run.lap("load")
     from masthead.editions.pdf.single import package_pdf, page_size_css, pdf_variant
 
@@ -218,6 +224,7 @@ def _build_issue(run: _Run) -> BuildResult:
     )
     if run.found is not None:
         used = [a.source for a in issue.articles] + [a.source for a in issue.assets]
+        used += issue.read_files
         extra = cache.outside_files(run.found.folder, used)
         built = {out_dir / name: data for name, data in made.outputs.items()}
         files[run.found.record] = cache.record_bytes(run.found, built, result, extra)

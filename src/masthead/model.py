@@ -73,6 +73,31 @@ class RawArticle:
 
 
 @dataclass(frozen=True)
+class Site:
+    """The static site (Jekyll, Hugo, Zola…) a zero-config folder belongs to: where its files are
+    and where it is published. Files are only ever read inside `root`."""
+
+    root: Path
+    generator: str = ""  # "jekyll", "hugo", "zola", "eleventy", "astro"; "" when unknown.
+    base_url: str = ""  # Where the site is published, like "https://gohugo.io" (no end slash).
+    base_path: str = ""  # Jekyll's `baseurl`, like "/blog": site paths start with it.
+    static_dirs: tuple[Path, ...] = ()  # Where "/img/x.png" is looked for, in order.
+    content_dir: Path | None = None  # Hugo/Zola `content/`: the pages' paths start there.
+    config_file: Path | None = None
+    config: dict[str, Any] = field(default_factory=dict)  # The config as read ({{ site.x }}).
+
+
+@dataclass(frozen=True)
+class SectionIntro:
+    """A section's own page (Hugo/Zola `_index.md`): its title, words and where they came from.
+    It introduces the section; it is not an article."""
+
+    section: str  # The section's title as the articles carry it.
+    raw: RawArticle | None = None  # The list page, rendered like an article body.
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class LoadedIssue:
     """Everything read from disk for one issue; nothing interpreted yet beyond the manifest."""
 
@@ -81,6 +106,9 @@ class LoadedIssue:
     info: IssueInfo
     articles: tuple[RawArticle, ...]
     section_titles: tuple[str, ...]  # In reading order.
+    site: Site | None = None  # A zero-config folder inside a static site.
+    intros: tuple[SectionIntro, ...] = ()  # Sections' own pages, by section title.
+    notes: tuple[BuildWarning, ...] = ()  # What loading skipped or changed (drafts…).
 
 
 @dataclass(frozen=True)
@@ -175,6 +203,7 @@ class Article:
     section: str
     dek: str = ""
     authors: tuple[str, ...] = ()
+    author_roles: tuple[str, ...] = ()  # Beside `authors`, "" where none: "Executive Director".
     date: dt.date | None = None
     tags: tuple[str, ...] = ()
     summary: str = ""
@@ -186,6 +215,7 @@ class Article:
     assets: tuple[Asset, ...] = ()
     word_count: int = 0
     missing_alt: int = 0  # Images in the body without alt text.
+    read_files: tuple[Path, ...] = ()  # Other files its text pulled in (a site's snippets).
     extra: dict[str, Any] = field(default_factory=dict)  # Unrecognised front matter keys.
 
     @property
@@ -198,6 +228,10 @@ class Section:
     title: str
     id: str
     articles: tuple[Article, ...]
+    intro_xhtml: str = ""  # The section's introduction (its `_index.md`), for the EPUB…
+    intro_html: str = ""  # …and the PDF; printed where the section starts.
+    description: str = ""  # One line about the section (its list page's `description`).
+    intro_assets: tuple[Asset, ...] = ()  # Images the introduction shows.
 
 
 @dataclass(frozen=True)
@@ -210,6 +244,7 @@ class Issue:
     sections: tuple[Section, ...]
     identifier: str  # Stable per issue, like "urn:uuid:…".
     cover_image: Asset | None = None
+    read_files: tuple[Path, ...] = ()  # Other files read: a site's config, included snippets.
 
     @property
     def date(self) -> dt.date | None:
@@ -225,6 +260,9 @@ class Issue:
         seen: dict[str, Asset] = {}
         for article in self.articles:
             for asset in article.assets:
+                seen.setdefault(asset.href, asset)
+        for section in self.sections:
+            for asset in section.intro_assets:
                 seen.setdefault(asset.href, asset)
         if self.cover_image is not None:
             seen.setdefault(self.cover_image.href, self.cover_image)

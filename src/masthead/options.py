@@ -33,6 +33,7 @@ class BuildOptions:
     use_cache: bool = True  # False: build again even when nothing changed.
     pdf_mode: str = "auto"  # One of PDF_MODES.
     pdf_jobs: int | None = None  # Processes laying out PDF pieces; None: cores().
+    site_root: Path | None = None  # A zero-config folder's static site; None: found above it.
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "out_dir", Path(self.out_dir))
@@ -51,4 +52,5 @@ class BuildOptions:
             "pdf_variant": self.pdf_variant,
             "strict": self.strict,
             "pdf_mode": self.pdf_mode,
+            "site_root": str(self.site_root) if self.site_root else None,
         }

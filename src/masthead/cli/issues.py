@@ -83,6 +83,14 @@ def build_command(
             "archive/: its feeds' links become absolute, and EPUBs link back to its pages.",
         ),
     ] = "",
+    site_root: Annotated[
+        Path | None,
+        typer.Option(
+            "--site-root",
+            help="The static site's top folder (Jekyll, Hugo, Zola…), where /img/… paths and "
+            "the site's config are found; default: looked for above the folder.",
+        ),
+    ] = None,
 ) -> None:
     """Build the issue's EPUB and PDF; prints each output path on its own line. A publication
     folder also gets its archive: a static site with OPDS and Atom feeds in OUT/archive/."""
@@ -118,6 +126,7 @@ def build_command(
         strict=strict,
         use_cache=not no_cache,
         pdf_mode=pdf_mode,
+        site_root=site_root,
     )
     issues = find_issues(paths)
     if len(issues) > 1 or publications:
@@ -183,6 +192,10 @@ def check_command(
     ] = None,
     title: Annotated[str | None, typer.Option(help="Issue title (zero-config folders).")] = None,
     strict: Annotated[bool, typer.Option(help="Fail on any warning.")] = False,
+    site_root: Annotated[
+        Path | None,
+        typer.Option("--site-root", help="The static site's top folder (default: looked for)."),
+    ] = None,
     epub_file: Annotated[
         Path | None,
         typer.Option(
@@ -211,7 +224,7 @@ def check_command(
             "give an issue folder, --epub FILE or --kindle FILE", param_hint="PATH"
         )
     try:
-        issue, warnings = check(path, title=title)
+        issue, warnings = check(path, title=title, site_root=site_root)
     except MastheadError as exc:
         fail(exc)
         return

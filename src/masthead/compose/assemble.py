@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from PIL import Image as PILImage
 from rapidfuzz import fuzz
 
+from masthead.compose.links import LinkContext, page_map
 from masthead.compose.normalise import article_ids, normalise
 from masthead.model import (
     ArchiveLinks,
@@ -64,13 +65,15 @@ def assemble(
     loaded: LoadedIssue, archive: ArchiveLinks | None = None
 ) -> tuple[Issue, list[BuildWarning]]:
     """The issue; `archive`: what the publication's other issues give its related reading."""
-    ids = article_ids(loaded.articles)
-    warnings: list[BuildWarning] = []
+    warnings: list[BuildWarning] = list(loaded.notes)
+    ids = article_ids(loaded.articles, warnings)
+    links = LinkContext(ids, loaded.site, page_map(loaded.site, loaded.articles, ids))
     articles: list[Article] = []
     for raw in loaded.articles:
-        article, article_warnings = normalise(raw, ids)
+        article, article_warnings = normalise(raw, ids, links)
         articles.append(article)
         warnings.extend(article_warnings)
+    intros = section_intros(loaded, links, warnings)
 
     articles = link_related(articles)
     if archive is not None:
@@ -88,7 +91,9 @@ def assemble(
         while section_id in used_ids:
             section_id += "-s"
         used_ids.add(section_id)
-        sections.append(Section(title=title, id=section_id, articles=members))
+        sections.append(
+            replace(intros.get(title, _NO_INTRO), title=title, id=section_id, articles=members)
+        )
 
     cover = None
     if loaded.info.cover_image is not None:
@@ -108,8 +113,49 @@ def assemble(
         sections=tuple(sections),
         identifier=issue_identifier(loaded),
         cover_image=cover,
+        read_files=_read_files(loaded, articles),
     )
     return issue, warnings
+
+
+_NO_INTRO = Section(title="", id="", articles=())
+
+
+def section_intros(
+    loaded: LoadedIssue, links: LinkContext, warnings: list[BuildWarning]
+) -> dict[str, Section]:
+    """Each section's introduction (its `_index.md`), rendered like an article's body, as a
+    Section without articles yet."""
+    found: dict[str, Section] = {}
+    for intro in loaded.intros:
+        xhtml = html = ""
+        assets: tuple[Asset, ...] = ()
+        if intro.raw is not None:
+            raw = replace(intro.raw, meta={"title": intro.section, **intro.raw.meta})
+            ids = {**links.ids, raw.path: f"intro-{slugify(intro.section, 'section')}"}
+            rendered, intro_warnings = normalise(raw, ids, replace(links, ids=ids))
+            warnings.extend(intro_warnings)
+            xhtml, html, assets = rendered.body_xhtml, rendered.body_html, rendered.assets
+        found[intro.section] = Section(
+            title=intro.section,
+            id="",
+            articles=(),
+            intro_xhtml=xhtml,
+            intro_html=html,
+            description=intro.description,
+            intro_assets=assets,
+        )
+    return found
+
+
+def _read_files(loaded: LoadedIssue, articles: list[Article]) -> tuple[Path, ...]:
+    """Files the build read besides the articles and images: the site's config, section intros,
+    snippets the articles included."""
+    files = [intro.raw.path for intro in loaded.intros if intro.raw is not None]
+    files += [path for article in articles for path in article.read_files]
+    if loaded.site is not None and loaded.site.config_file is not None:
+        files.append(loaded.site.config_file)
+    return tuple(files)
 
 
 def issue_identifier(loaded: LoadedIssue) -> str:

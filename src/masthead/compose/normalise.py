@@ -13,13 +13,19 @@ import lxml.html
 import nh3
 from lxml import etree
 from markdown_it import MarkdownIt
+from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
+from masthead.compose.blocks import make_callouts, replace_media
+from masthead.compose.links import LinkContext, body_line, resolve_links, scan_hrefs
+from masthead.compose.people import people
 from masthead.errors import InputError
 from masthead.model import Article, Asset, BuildWarning, Image, RawArticle, RelatedLink
 from masthead.sources.frontmatter import article_date
+from masthead.sources.sites import static_file
+from masthead.sources.templating import expand_templates
 from masthead.text import slugify
 
 KNOWN_KEYS = {
@@ -77,14 +83,21 @@ def markdown_renderer() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": True, "typographer": True})
     md.enable(["table", "strikethrough", "replacements", "smartquotes"])
     md.use(footnote_plugin)
+    md.use(deflist_plugin)  # "Term\n: definition" (Hugo's Goldmark, kramdown, PHP Markdown Extra).
+    # Every link becomes <a>, whatever its scheme: compose/links.py then says which addresses
+    # are followed and which (javascript:…) become plain text, instead of raw Markdown showing.
+    md.validateLink = lambda url: True  # type: ignore[method-assign]
     return md
 
 
 _MD = markdown_renderer()
 
 
-def article_ids(raws: tuple[RawArticle, ...]) -> dict[Path, str]:
-    """Unique ids for every article: `slug`, else the file name (bundle folder for index.md)."""
+def article_ids(
+    raws: tuple[RawArticle, ...], warnings: list[BuildWarning] | None = None
+) -> dict[Path, str]:
+    """Unique ids for every article: `slug`, else the file name (bundle folder for index.md).
+    Two articles with the same `slug` get "-2", "-3"…, and a warning (into `warnings`)."""
     ids: dict[Path, str] = {}
     used: dict[str, Path] = {}
     for raw in raws:
@@ -97,27 +110,36 @@ def article_ids(raws: tuple[RawArticle, ...]) -> dict[Path, str]:
         if slug in {"cover", "contents", "nav", "toc", "style", "images"}:
             slug = f"{slug}-article"
         if slug in used:
-            if raw.meta.get("slug"):
-                raise InputError(
-                    f"duplicate article slug '{slug}' (also {used[slug]})",
-                    raw.path,
-                    hint="give each article its own `slug`",
-                )
             n = 2
             while f"{slug}-{n}" in used:
                 n += 1
+            if raw.meta.get("slug") and warnings is not None:
+                warnings.append(
+                    BuildWarning(
+                        f"duplicate slug '{slug}' (also {used[slug]}): this article is "
+                        f"'{slug}-{n}'",
+                        raw.path,
+                        raw.meta_line("slug"),
+                    )
+                )
             slug = f"{slug}-{n}"
         used[slug] = raw.path
         ids[raw.path] = slug
     return ids
 
 
-def normalise(raw: RawArticle, ids: dict[Path, str]) -> tuple[Article, list[BuildWarning]]:
-    """Turn one raw article into an Article; warnings are returned, never printed."""
+def normalise(
+    raw: RawArticle, ids: dict[Path, str], links: LinkContext | None = None
+) -> tuple[Article, list[BuildWarning]]:
+    """Turn one raw article into an Article; warnings are returned, never printed. `links`
+    tells where links can point (the issue's articles, the static site it came from)."""
+    links = links or LinkContext(ids)
     meta = dict(raw.meta)
     warnings: list[BuildWarning] = []
     article_id = ids[raw.path]
-    body = _CONTROL.sub("", raw.body)
+    body, template_warnings, read_files = expand_templates(raw, links.site)
+    warnings.extend(template_warnings)
+    body = _CONTROL.sub("", body)
 
     title = _text(meta, "title", raw)
     if not title:
@@ -149,6 +171,9 @@ def normalise(raw: RawArticle, ids: dict[Path, str]) -> tuple[Article, list[Buil
         authors = [_text(meta, "author", raw)]
     else:
         authors = []
+    named = [person for value in authors for person in people(value)]
+    authors = [name for name, _ in named]
+    roles = [role for _, role in named]
 
     tags = meta.get("tags", [])
     if isinstance(tags, str):
@@ -164,7 +189,7 @@ def normalise(raw: RawArticle, ids: dict[Path, str]) -> tuple[Article, list[Buil
         )
     if meta.get("image"):
         src = _text(meta, "image", raw)
-        asset = _asset(src, raw, article_id, assets, raw.meta_line("image"))
+        asset = _asset(src, raw, article_id, assets, raw.meta_line("image"), links)
         if asset is None:
             warnings.append(
                 BuildWarning(
@@ -186,6 +211,8 @@ def normalise(raw: RawArticle, ids: dict[Path, str]) -> tuple[Article, list[Buil
             )
 
     html = _MD.render(body)
+    html = replace_media(html, raw, warnings)
+    scan_hrefs(html, raw, warnings)
     html = nh3.clean(
         html,
         tags=ALLOWED_TAGS,
@@ -195,7 +222,8 @@ def normalise(raw: RawArticle, ids: dict[Path, str]) -> tuple[Article, list[Buil
         strip_comments=True,
     )
     tree = lxml.html.fragment_fromstring(html, create_parent="div")
-    missing_alt = _clean_tree(tree, raw, article_id, ids, assets, warnings)
+    make_callouts(tree)
+    missing_alt = _clean_tree(tree, raw, article_id, links, assets, warnings)
     body_xhtml, body_html = _serialise(tree, ids)
     word_count = len(tree.text_content().split())
 
@@ -207,6 +235,7 @@ def normalise(raw: RawArticle, ids: dict[Path, str]) -> tuple[Article, list[Buil
         section=raw.section,
         dek=_text(meta, "dek", raw) or _text(meta, "subtitle", raw),
         authors=tuple(authors),
+        author_roles=tuple(roles) if any(roles) else (),
         date=article_date(raw),
         tags=tuple(str(t) for t in tags if str(t).strip()),
         summary=_text(meta, "summary", raw) or _text(meta, "description", raw),
@@ -218,6 +247,7 @@ def normalise(raw: RawArticle, ids: dict[Path, str]) -> tuple[Article, list[Buil
         assets=tuple(assets.values()),
         word_count=word_count,
         missing_alt=missing_alt,
+        read_files=tuple(read_files),
         extra=extra,
     )
     return article, warnings
@@ -271,13 +301,18 @@ def _related(value: Any, raw: RawArticle) -> tuple[RelatedLink, ...]:
 
 
 def _asset(
-    src: str, raw: RawArticle, article_id: str, assets: dict[str, Asset], line: int | None
+    src: str,
+    raw: RawArticle,
+    article_id: str,
+    assets: dict[str, Asset],
+    line: int | None,
+    links: LinkContext | None = None,
 ) -> Asset | None:
     """Resolve a relative image reference to a file; None for remote images."""
     parts = urlsplit(src)
     if parts.scheme or src.startswith("//"):
         return None
-    path = (raw.path.parent / unquote(parts.path)).resolve()
+    path = _site_image(parts.path, links) or (raw.path.parent / unquote(parts.path)).resolve()
     suffix = path.suffix.lower()
     if suffix not in IMAGE_TYPES:
         raise InputError(
@@ -309,16 +344,18 @@ def _asset(
     return assets[href]
 
 
-def _body_line(raw: RawArticle, needle: str) -> int | None:
-    index = raw.body.find(needle)
-    return raw.body_line + raw.body.count("\n", 0, index) if index >= 0 else None
+def _site_image(url_path: str, links: LinkContext | None) -> Path | None:
+    """A site-absolute image ("/img/x.png") in the static site the article belongs to."""
+    if links is None or links.site is None or not url_path.startswith("/"):
+        return None
+    return static_file(links.site, unquote(url_path))
 
 
 def _clean_tree(
     tree: lxml.html.HtmlElement,
     raw: RawArticle,
     article_id: str,
-    ids: dict[Path, str],
+    links: LinkContext,
     assets: dict[str, Asset],
     warnings: list[BuildWarning],
 ) -> int:
@@ -329,7 +366,7 @@ def _clean_tree(
     used: set[str] = set()
     for el in tree.iter():
         original = el.get("id")
-        if not original and el.tag in HEADINGS:
+        if not original and (el.tag in HEADINGS or el.tag == "dt"):  # Hugo names terms too.
             original = el.text_content()
         if not original:
             continue
@@ -341,61 +378,21 @@ def _clean_tree(
         for alias in (original, slugify(original), _github_slug(original)):
             anchors.setdefault(alias, new_id)
 
-    for a in list(tree.iter("a")):
-        href = (a.get("href") or "").strip()
-        if href in ("", "#"):
-            if a.get("id"):
-                a.attrib.pop("href", None)
-            else:
-                a.drop_tag()  # A link that leads nowhere becomes its text.
-            continue
-        parts = urlsplit(href)
-        if href.startswith("#"):
-            fragment = unquote(href[1:])
-            target_id = anchors.get(fragment) or anchors.get(slugify(fragment))
-            if target_id:
-                a.set("href", "#" + target_id)
-            else:
-                warnings.append(
-                    BuildWarning(
-                        f"link to a missing anchor made plain: {href}",
-                        raw.path,
-                        _body_line(raw, href),
-                    )
-                )
-                a.drop_tag()
-        elif parts.scheme:
-            continue
-        else:
-            target = (raw.path.parent / unquote(parts.path)).resolve()
-            if target in ids:
-                # Rewritten per output in _serialise.
-                a.set("href", "#" + ids[target])
-                a.set("data-article", ids[target])
-            else:
-                warnings.append(
-                    BuildWarning(
-                        f"link to a file outside the issue made plain: {href}",
-                        raw.path,
-                        _body_line(raw, href),
-                    )
-                )
-                a.drop_tag()  # A link that leads nowhere becomes its text.
+    resolve_links(tree, raw, links, anchors, warnings)
 
     missing_alt = 0
     for img in list(tree.iter("img")):
         src = (img.get("src") or "").strip()
         alt = (img.get("alt") or "").strip()
-        asset = _asset(src, raw, article_id, assets, _body_line(raw, src)) if src else None
+        line = body_line(raw, src)
+        asset = _asset(src, raw, article_id, assets, line, links) if src else None
         if asset is None:
             # Remote or empty: outputs stay offline, so keep the words and the address.
             note = lxml.html.Element("span", {"class": "remote-image"})
             note.text = f"[Image: {alt or 'untitled'}]"
             if src:
                 warnings.append(
-                    BuildWarning(
-                        f"remote image not included: {src}", raw.path, _body_line(raw, src)
-                    )
+                    BuildWarning(f"remote image not included: {src}", raw.path, body_line(raw, src))
                 )
             note.tail = img.tail
             img.getparent().replace(img, note)
@@ -408,7 +405,7 @@ def _clean_tree(
                 BuildWarning(
                     f"image has no alt text: {src} (describe it in ![…](…))",
                     raw.path,
-                    _body_line(raw, src),
+                    body_line(raw, src),
                 )
             )
         if asset.width and asset.height:

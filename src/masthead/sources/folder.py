@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from masthead.errors import InputError
-from masthead.model import IssueInfo, LoadedIssue, Publication, RawArticle
+from masthead.model import (
+    BuildWarning,
+    IssueInfo,
+    LoadedIssue,
+    Publication,
+    RawArticle,
+    SectionIntro,
+)
 from masthead.settings import (
     ISSUE_FILE_TABLES,
     ISSUE_KEYS,
@@ -20,7 +26,17 @@ from masthead.settings import (
     publication_table,
     read_toml,
 )
-from masthead.sources.frontmatter import article_date, decode, split_front_matter
+from masthead.sources.frontmatter import decode, split_front_matter
+from masthead.sources.sites import find_site
+from masthead.sources.zeroconfig import (
+    HTML_SUFFIXES,
+    draft_reason,
+    plan_folder,
+    read_html_post,
+    section_title,
+    site_title,
+    sort_key,
+)
 from masthead.text import slugify
 
 ARTICLE_SUFFIXES = (".md", ".markdown")
@@ -32,9 +48,13 @@ ARTICLE_DECODERS: dict[str, Callable[[bytes, Path], str]] = {}
 
 
 def load(
-    path: Path, title: str | None = None, article_files: list[Path] | None = None
+    path: Path,
+    title: str | None = None,
+    article_files: list[Path] | None = None,
+    site_root: Path | None = None,
 ) -> LoadedIssue:
-    """Read an issue folder (with `issue.toml`) or any folder of Markdown articles."""
+    """Read an issue folder (with `issue.toml`) or any folder of Markdown articles (of a static
+    site: `site_root`, else found above the folder)."""
     path = path.resolve()
     if not path.exists():
         raise InputError("no such file or folder", path, hint="give the path of an issue folder")
@@ -46,7 +66,7 @@ def load(
     manifest = path / "issue.toml"
     if manifest.exists():
         return _load_manifest(path, manifest, title)
-    return _load_folder(path, title)
+    return _load_folder(path, title, site_root)
 
 
 def _publication(
@@ -182,42 +202,104 @@ def _line_of(text: str, needle: str) -> int | None:
 
 
 def find_articles(folder: Path) -> list[Path]:
-    """Article files of a zero-config folder: `*.md`, `*.markdown` and `*/index.md` bundles."""
-    found = [
-        p
-        for p in folder.iterdir()
-        if p.is_file()
-        and p.suffix.lower() in ARTICLE_SUFFIXES
-        and not p.name.startswith(".")
-        and p.name.lower() not in {"readme.md", "license.md"}
-    ]
-    for sub in folder.iterdir():
-        if sub.is_dir() and not sub.name.startswith((".", "_")):
-            for name in ("index.md", "index.markdown"):
-                if (sub / name).is_file():
-                    found.append(sub / name)
-                    break
-    return found
+    """Article files of a zero-config folder (its own level): Markdown and HTML files and page
+    bundles (`*/index.md`)."""
+    return plan_folder(folder, None)[0].articles
 
 
-def _load_folder(folder: Path, title: str | None) -> LoadedIssue:
-    issue_title = title or folder.name
-    publication = _publication(folder, None, None, "", default_name=issue_title)
-    paths = find_articles(folder)
-    if not paths:
+def _load_folder(folder: Path, title: str | None, site_root: Path | None = None) -> LoadedIssue:
+    site = find_site(folder, site_root)
+    planned = plan_folder(folder, site)
+    if not any(p.articles for p in planned):
         raise InputError(
             "holds no articles and no issue.toml",
             folder,
             hint="add Markdown files (.md) or an issue.toml listing them",
         )
-    raw = [read_article(p, issue_title, publication) for p in paths]
-    raw.sort(key=lambda a: (article_date(a) or dt.date.min, _sort_name(a.path)))
+    top_intro = _read_intro(planned[0].intro)
+    named = top_intro.get("title") if isinstance(top_intro.get("title"), str) else ""
+    issue_title = title or named or (site_title(site) if folder.name.startswith("_") else "")
+    issue_title = issue_title or folder.name
+    publication = _publication(folder, None, None, "", default_name=site_title(site) or issue_title)
+    raw: list[RawArticle] = []
+    titles: list[str] = []
+    intros: list[SectionIntro] = []
+    drafts: list[str] = []
+    for index, section in enumerate(planned):
+        intro_meta = top_intro if index == 0 else _read_intro(section.intro)
+        name = issue_title if index == 0 else section_title(section, intro_meta)
+        while name in titles:
+            name += " (2)"
+        members = []
+        for path in section.articles:
+            article = _read_any(path, name, publication)
+            reason = draft_reason(article.meta)
+            if reason:
+                drafts.append(f"{path.relative_to(folder)} ({reason})")
+                continue
+            members.append(article)
+        if not members:
+            continue
+        members.sort(key=sort_key)
+        raw.extend(members)
+        titles.append(name)
+        if section.intro is not None and not draft_reason(intro_meta):
+            intro = read_article(section.intro, name, publication)
+            description = intro_meta.get("description")
+            intros.append(
+                SectionIntro(
+                    name,
+                    intro if intro.body.strip() else None,
+                    description.strip() if isinstance(description, str) else "",
+                )
+            )
+    notes: list[BuildWarning] = []
+    if drafts:
+        notes.append(
+            BuildWarning(
+                f"{len(drafts)} draft{'s' * (len(drafts) != 1)} skipped: {', '.join(drafts)}",
+                folder,
+            )
+        )
+    if not raw:
+        raise InputError(
+            "holds only drafts",
+            folder,
+            hint="set `draft: false` (or remove `published: false`) on the posts to publish",
+        )
     info = IssueInfo(title=issue_title, slug=slugify(issue_title))
-    return LoadedIssue(folder, publication, info, tuple(raw), (issue_title,))
+    return LoadedIssue(
+        folder,
+        publication,
+        info,
+        tuple(raw),
+        tuple(titles),
+        site=site,
+        intros=tuple(intros),
+        notes=tuple(notes),
+    )
 
 
-def _sort_name(path: Path) -> str:
-    return path.parent.name if path.stem == "index" else path.stem
+def _read_intro(path: Path | None) -> dict[str, Any]:
+    """A section's `_index.md` front matter ({} when there is none)."""
+    if path is None:
+        return {}
+    text = decode(_read_bytes(path), path)
+    return split_front_matter(text, path)[0]
+
+
+def _read_any(path: Path, section: str, publication: Publication) -> RawArticle:
+    """An article of a zero-config folder: Markdown, or an HTML post through the importer."""
+    if path.suffix.lower() in HTML_SUFFIXES:
+        return read_html_post(path, decode(_read_bytes(path), path), section, publication)
+    return read_article(path, section, publication)
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror})", path) from exc
 
 
 def read_article(path: Path, section: str, publication: Publication) -> RawArticle:
