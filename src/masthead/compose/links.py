@@ -14,6 +14,7 @@ import rfc3986
 from rfc3986 import exceptions as rfc_exceptions
 from rfc3986 import validators
 
+from masthead.errors import InputError
 from masthead.model import BuildWarning, RawArticle, Site
 from masthead.sources.sites import content_file, page_path, site_url, static_file
 from masthead.text import slugify
@@ -247,3 +248,23 @@ def _plain(
     if warnings is not None:
         warnings.append(BuildWarning(f"{message}: {href}", raw.path, body_line(raw, href)))
     a.drop_tag()
+
+
+def site_image(
+    src: str, raw: RawArticle, line: int | None, links: LinkContext | None
+) -> Path | None:
+    """A site-absolute image ("/img/x.png") in the static site the article belongs to; never a
+    file outside the site."""
+    url_path = urlsplit(src).path
+    if links is None or links.site is None or not url_path.startswith("/"):
+        return None
+    found = static_file(links.site, unquote(url_path))
+    if found is None:
+        folders = ", ".join(str(d.relative_to(links.site.root)) for d in links.site.static_dirs)
+        raise InputError(
+            f"image not found in the site: {src}",
+            raw.path,
+            line,
+            f"site-absolute paths are looked for in {folders} of {links.site.root}",
+        )
+    return found

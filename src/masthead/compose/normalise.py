@@ -19,12 +19,17 @@ from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
 from masthead.compose.blocks import make_callouts, replace_media
-from masthead.compose.links import LinkContext, body_line, resolve_links, scan_hrefs
+from masthead.compose.links import (
+    LinkContext,
+    body_line,
+    resolve_links,
+    scan_hrefs,
+    site_image,
+)
 from masthead.compose.people import people
 from masthead.errors import InputError
 from masthead.model import Article, Asset, BuildWarning, Image, RawArticle, RelatedLink
 from masthead.sources.frontmatter import article_date
-from masthead.sources.sites import static_file
 from masthead.sources.templating import expand_templates
 from masthead.text import slugify
 
@@ -312,7 +317,7 @@ def _asset(
     parts = urlsplit(src)
     if parts.scheme or src.startswith("//"):
         return None
-    path = _site_image(parts.path, links) or (raw.path.parent / unquote(parts.path)).resolve()
+    path = site_image(src, raw, line, links) or (raw.path.parent / unquote(parts.path)).resolve()
     suffix = path.suffix.lower()
     if suffix not in IMAGE_TYPES:
         raise InputError(
@@ -342,13 +347,6 @@ def _asset(
                 ) from exc
         assets[href] = Asset(path, href, IMAGE_TYPES[suffix], width, height)
     return assets[href]
-
-
-def _site_image(url_path: str, links: LinkContext | None) -> Path | None:
-    """A site-absolute image ("/img/x.png") in the static site the article belongs to."""
-    if links is None or links.site is None or not url_path.startswith("/"):
-        return None
-    return static_file(links.site, unquote(url_path))
 
 
 def _clean_tree(

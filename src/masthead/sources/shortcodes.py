@@ -173,8 +173,8 @@ def fenced(code: str, language: str) -> str:
 def linked_title(kind: str, title: str, url: str) -> str:
     """An embed as words a reader can follow: "Video: Title (youtube.com)", linked."""
     host = re.sub(r"^www\.", "", re.sub(r"^https?://([^/]+).*$", r"\1", url))
-    label = _escape_md(title.strip()) if title.strip() else host
-    return f"[{kind}: {label} ({host})]({url})"
+    label = f"{_escape_md(title.strip())} ({host})" if title.strip() else host
+    return f"[{kind}: {label}]({url})"
 
 
 def _escape_md(text: str) -> str:

@@ -132,12 +132,17 @@ def site_title(site: Site | None) -> str:
 
 
 def read_html_post(path: Path, text: str, section: str, publication: Publication) -> RawArticle:
-    """A site's `.html` post: its front matter as written, its HTML body through the importer
-    (to Markdown). A page without front matter is imported whole, as a saved web page."""
-    from masthead.sources.imported import import_decoded
-
+    """A site's `.html` post: its front matter as written and its HTML body (sanitised, as the
+    importer does) in Markdown. A page without front matter is imported whole, as a saved page
+    (the importer finds its title, byline and text)."""
     meta, body, body_line = split_front_matter(text, path)
-    imported = import_decoded(path, body if meta else text, publication)
-    merged = {**imported.meta, **meta} if meta else dict(imported.meta)
+    if not meta:
+        from masthead.sources.imported import read_raw_article
+
+        return read_raw_article(path, text, section, publication)
+    from masthead.sources.html import sanitise
+    from masthead.sources.html_markdown import to_markdown
+
+    markdown = to_markdown(sanitise(body), path)
     meta_text = "\n".join(text.splitlines()[1 : body_line - 2]) if body_line > 1 else ""
-    return RawArticle(path, merged, imported.body, body_line, section, meta_text)
+    return RawArticle(path, meta, markdown, body_line, section, meta_text)

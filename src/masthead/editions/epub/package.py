@@ -11,6 +11,7 @@ from typing import Any
 from ebooklib import epub
 from PIL import Image as PILImage
 
+from masthead.compose.people import sort_name
 from masthead.model import Asset, Issue
 from masthead.render.documents import COVER_HREF, RenderedEpub
 
@@ -48,11 +49,9 @@ MAX_IMAGE_PIXELS = 4_000_000  # Apple Books: interior images under about 4 megap
 
 
 def file_as(name: str) -> str:
-    """Sort form of a name: "Harriet Vance" -> "Vance, Harriet"; teams stay as written."""
-    words = name.split()
-    if len(words) < 2 or words[0].lower() in {"the", "a", "an"} or name.isupper():
-        return name
-    return f"{words[-1]}, {' '.join(words[:-1])}"
+    """Sort form of a name: "Harriet Vance" -> "Vance, Harriet"; organisations ("The Rust
+    Team", "Jekyll Core Team") stay as written (compose.people)."""
+    return sort_name(name)
 
 
 def accessibility_metadata(issue: Issue, has_pages: bool) -> list[tuple[str, str]]:
