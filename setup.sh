@@ -10,6 +10,7 @@ APT_PACKAGES=(
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig
   fonts-ebgaramond fonts-inter fonts-dejavu-core
   default-jre-headless poppler-utils qpdf chromium
+  chromium-driver  # the preview's browser tests (Selenium); same version as chromium
 )
 # DAISY Ace (accessibility checker) runs on Node.js with Debian's Chromium.
 command -v npm >/dev/null || APT_PACKAGES+=(nodejs npm)

@@ -27,7 +27,16 @@ if TYPE_CHECKING:
 # The stages are imported where they are used: a build that finds its outputs up to date (see
 # cache.py) returns before anything heavy (Markdown, Jinja2, WeasyPrint, ebooklib) is loaded.
 
-__all__ = ["ALL_FORMATS", "FORMATS", "BuildOptions", "build", "check", "prepare"]
+__all__ = [
+    "ALL_FORMATS",
+    "FORMATS",
+    "STATE_DIR",
+    "BuildOptions",
+    "build",
+    "check",
+    "pdf_page_map",
+    "prepare",
+]
 XHTML_MAX_BYTES = 300 * 1024
 STATE_DIR = ".masthead"  # In the output folder: page maps and cached cover images.
 Progress = Callable[[str], None]
@@ -64,6 +73,28 @@ def check(
     render_epub(issue, theme)
     render_pdf(issue, page_size_css(issue.publication.page_size), theme)
     return issue, warnings
+
+
+def pdf_page_map(
+    issue: Issue, out_dir: Path, theme: Theme | None = None, page_size: str | None = None
+) -> tuple[PageStart, ...]:
+    """Where each page of the PDF edition begins, as the last PDF build of `issue` into `out_dir`
+    left it, if that PDF was laid out from the issue as it is now (else empty): what an EPUB
+    built alone now would take its page markers from (render.documents.page_targets).
+
+    `page_size` as BuildOptions.page_size (None: the publication's)."""
+    from masthead.editions.pdf.single import page_size_css
+    from masthead.render.documents import render_pdf, theme_for
+
+    size = page_size_css(page_size or issue.publication.page_size)
+    html = render_pdf(issue, size, theme or theme_for(issue)).html
+    file = Path(out_dir) / STATE_DIR / f"{issue.output_stem}.pages.json"
+    return _read_page_map(file, _layout_key(html))
+
+
+def _layout_key(html: str) -> str:
+    """The PDF's layout input, for telling whether a page map still holds."""
+    return hashlib.sha256(html.encode()).hexdigest()
 
 
 def source_date(issue: Issue) -> dt.datetime:
@@ -180,7 +211,7 @@ def _build_issue(run: _Run) -> BuildResult:
     size = page_size_css(options.page_size or issue.publication.page_size)
     variant = pdf_variant(options.pdf_variant)  # A bad name fails before any layout work.
     rendered_pdf = render_pdf(issue, size, theme)
-    layout_key = hashlib.sha256(rendered_pdf.html.encode()).hexdigest()
+    layout_key = _layout_key(rendered_pdf.html)
     page_map_file = state / f"{issue.output_stem}.pages.json"
     # Page numbers of link targets, given to the next layout (editions.pdf.single.lay_out).
     numbers_file = state / f"{issue.output_stem}.numbers.json"

@@ -16,9 +16,11 @@ from masthead.cli import send  # isort: split
 
 from masthead.cli import importing  # isort: split
 
+from masthead.cli import preview  # isort: split
+
 from masthead.cli.app import app, err
 
-__all__ = ["app", "importing", "issues", "main", "send"]
+__all__ = ["app", "importing", "issues", "main", "preview", "send"]
 
 
 def main() -> None:
