@@ -6,6 +6,7 @@ bundles)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,7 +128,8 @@ def site_title(site: Site | None) -> str:
     for key in ("title", "name"):
         value = site.config.get(key)
         if isinstance(value, str) and value.strip():
-            return value.strip()
+            # "Jekyll • Simple, blog-aware, static sites": the name, not the tagline.
+            return re.split(r"\s+[•|·–—]\s+", value.strip())[0]
     return ""
 
 
