@@ -379,6 +379,34 @@ def test_shortcode_error_names_file_and_line_and_writes_nothing(tmp_path: Path) 
     assert not out.exists()
 
 
+def test_headless_section_is_refused_with_its_reason(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    write(site / "hugo.toml", 'baseURL = "https://example.org/"\n')
+    snippets = site / "content" / "_common"
+    write(snippets / "_index.md", "---\ncascade:\n  build:\n    render: never\n---\n")
+    write(snippets / "note.md", "---\n# Do not remove front matter.\n---\n\nA snippet.\n")
+    result = runner.invoke(app, ["check", str(snippets)])
+    assert result.exit_code == 1
+    assert "_index.md: is a headless section" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_included_snippet_with_comment_only_front_matter(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    write(site / "hugo.toml", 'baseURL = "https://example.org/"\n')
+    write(site / "content" / "_common" / "note.md", "---\n# Keep.\n---\n\nShared *words*.\n")
+    write(
+        site / "content" / "docs" / "a.md",
+        '---\ntitle: A\n---\n\n{{% include "/_common/note.md" %}}\n\n{{% include "/../x.md" %}}\n',
+    )
+    write(tmp_path / "x.md", "Outside the site.\n")
+    issue, warnings = prepare(site / "content" / "docs")
+    text = issue.articles[0].body_xhtml
+    assert "Shared <em>words</em>." in text and "Outside" not in text
+    assert warned(warnings, "a.md:7: `include` of a file not found in the site removed: /../x.md")
+    assert (site / "content" / "_common" / "note.md").resolve() in issue.read_files
+
+
 # --- Units ----------------------------------------------------------------------------------------
 
 

@@ -31,6 +31,7 @@ from masthead.sources.sites import find_site
 from masthead.sources.zeroconfig import (
     HTML_SUFFIXES,
     draft_reason,
+    headless,
     plan_folder,
     read_html_post,
     section_title,
@@ -217,6 +218,13 @@ def _load_folder(folder: Path, title: str | None, site_root: Path | None = None)
             hint="add Markdown files (.md) or an issue.toml listing them",
         )
     top_intro = _read_intro(planned[0].intro)
+    if planned[0].intro is not None and headless(top_intro):
+        raise InputError(
+            "is a headless section: its pages are snippets other pages include, never "
+            "published on their own (`render: never` or `headless: true`)",
+            planned[0].intro,
+            hint="build the sections that include them",
+        )
     named = top_intro.get("title") if isinstance(top_intro.get("title"), str) else ""
     issue_title = title or named or (site_title(site) if folder.name.startswith("_") else "")
     issue_title = issue_title or folder.name

@@ -128,6 +128,8 @@ def _parse_meta(source: str, kind: str, path: Path) -> dict[str, Any]:
             raise InputError(
                 f"malformed TOML front matter: {message}", path, line, "fix the front matter syntax"
             ) from exc
+    if meta is None:
+        meta = {}  # Front matter of comments only ("# Do not remove front matter.").
     if not isinstance(meta, dict):
         raise InputError(
             "front matter is not a table of keys",

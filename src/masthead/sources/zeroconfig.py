@@ -98,6 +98,18 @@ def draft_reason(meta: dict[str, Any]) -> str | None:
     return None
 
 
+def headless(meta: dict[str, Any]) -> bool:
+    """Whether a section's `_index.md` says its pages are never published (Hugo's headless
+    bundles of snippets: `headless: true`, `build: {render: never}`, also through `cascade`)."""
+    if meta.get("headless") is True:
+        return True
+    for table in (meta, meta.get("cascade")):
+        build = table.get("build") if isinstance(table, dict) else None
+        if isinstance(build, dict) and build.get("render") == "never":
+            return True
+    return False
+
+
 def sort_key(raw: RawArticle) -> tuple[Any, ...]:
     """Reading order in a zero-config section: by `weight` where pages give one (Hugo, Zola),
     then by date, then by name."""
