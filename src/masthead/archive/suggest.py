@@ -47,7 +47,7 @@ def _key(archive: Archive, index: int, targets: Targets, wanted: dict[tuple[int,
     )
     needs = sorted((f, n) for (i, f), n in wanted.items() if i == index)
     digests = [r.digest for r in issues[: index + 1]]
-    text = json.dumps([digests, linked, needs, archive.publication.related_suggestions])
+    text = json.dumps([2, digests, linked, needs, archive.publication.related_suggestions])
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -71,15 +71,16 @@ def suggest(archive: Archive, targets: Targets, state: Path | None = None) -> Su
             todo.add(index)
             continue
         for file, places in kept.items():
-            found[index, file] = [(by_folder[f], a) for f, a in places if f in by_folder]
+            found[index, file] = [(by_folder[f], a) for f, a, *_ in places if f in by_folder]
     if todo:
         made = rank(archive, {k: n for k, n in wanted.items() if k[0] in todo}, targets)
         found.update(made)
         if state is not None:
             files = {}
             for index in todo:
+                # Marked as suggested, with what `masthead related --accept` writes.
                 mine = {
-                    file: [[issues[i].folder.name, a] for i, a in places]
+                    file: [[issues[i].folder.name, a, _title(issues[i], a)] for i, a in places]
                     for (j, file), places in made.items()
                     if j == index
                 }
@@ -87,6 +88,21 @@ def suggest(archive: Archive, targets: Targets, state: Path | None = None) -> Su
                 files[_file(state, issues[index])] = json.dumps(data, indent=1).encode()
             write_all(files)
     return found
+
+
+def _title(issue: IssueRecord, article_id: str) -> str:
+    return next((a.title for a in issue.articles if a.id == article_id), article_id)
+
+
+def recorded(state: Path, issue: IssueRecord) -> dict[str, list[list[str]]]:
+    """The suggestions the last build made for an issue's articles: by article file,
+    [issue folder name, article id, title] each."""
+    try:
+        data = json.loads(_file(state, issue).read_text())
+    except (OSError, ValueError):
+        return {}
+    found = data.get("suggestions") if isinstance(data, dict) else None
+    return found if isinstance(found, dict) else {}
 
 
 def _kept(state: Path, issue: IssueRecord, key: str) -> dict[str, list[list[str]]] | None:

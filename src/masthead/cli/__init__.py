@@ -18,9 +18,11 @@ from masthead.cli import importing  # isort: split
 
 from masthead.cli import preview  # isort: split
 
+from masthead.cli import archive  # isort: split
+
 from masthead.cli.app import app, err
 
-__all__ = ["app", "importing", "issues", "main", "preview", "send"]
+__all__ = ["app", "archive", "importing", "issues", "main", "preview", "send"]
 
 
 def main() -> None:
