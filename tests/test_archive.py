@@ -16,9 +16,9 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from archive_fixtures import ISSUES, write_issue, write_publication
 from typer.testing import CliRunner
 
-from archive_fixtures import ISSUES, write_issue, write_publication
 from conftest import SHARED, need_shared
 from masthead.batch import BatchResult, build_all
 from masthead.cli import app
@@ -217,8 +217,8 @@ def test_opds1_feed_parses_and_follows_the_spec(built: tuple[Path, Path, BatchRe
         rels = {link.rel: link for link in entry.links}
         assert rels["http://opds-spec.org/image"].type == "image/jpeg"
         assert rels["http://opds-spec.org/image/thumbnail"].type == "image/jpeg"
-        acquisitions = [l for l in entry.links if l.rel == "http://opds-spec.org/acquisition"]
-        assert sorted(l.type for l in acquisitions) == [
+        acquisitions = [x for x in entry.links if x.rel == "http://opds-spec.org/acquisition"]
+        assert sorted(x.type for x in acquisitions) == [
             "application/epub+zip",
             "application/kepub+zip",
             "application/pdf",
