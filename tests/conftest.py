@@ -204,3 +204,23 @@ def structure_problems(pdf) -> list[str]:  # type: ignore[no-untyped-def]
             if not back:
                 problems.append(f"page {number}: annotation without its structure element")
     return problems
+
+
+def page_differences(one: bytes, two: bytes, scale: float = 1.5) -> list[str]:
+    """Where two PDFs differ, as PDFium shows them: page count, pixels, text (one line each)."""
+    import pypdfium2
+    from PIL import ImageChops
+
+    first, second = pypdfium2.PdfDocument(one), pypdfium2.PdfDocument(two)
+    if len(first) != len(second):
+        return [f"{len(first)} pages against {len(second)}"]
+    found: list[str] = []
+    for index in range(len(first)):
+        a, b = first[index], second[index]
+        pixels_a = a.render(scale=scale).to_pil().convert("RGB")
+        pixels_b = b.render(scale=scale).to_pil().convert("RGB")
+        if ImageChops.difference(pixels_a, pixels_b).getbbox() is not None:
+            found.append(f"page {index + 1}: pixels differ")
+        if a.get_textpage().get_text_range() != b.get_textpage().get_text_range():
+            found.append(f"page {index + 1}: text differs")
+    return found

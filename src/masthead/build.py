@@ -300,7 +300,9 @@ def _pdf_edition(
             reuse=options.use_cache,  # --no-cache: every piece laid out again.
         )
     except fastpdf.NotApplicable as exc:
-        if options.pdf_mode == "fast":
+        # Untrusted (WeasyPrint's internals, a failed check of the joined PDF) is said in
+        # "auto" too: the user should know why a build got slower.
+        if options.pdf_mode == "fast" or isinstance(exc, fastpdf.Untrusted):
             warnings.append(BuildWarning(f"PDF laid out in one pass: {exc}", run.path))
         return None
     made.cache_files.update(fast.cache_files)

@@ -1,0 +1,69 @@
+"""Splitting the finished issue HTML into chunks: the front matter and each article."""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from lxml import etree
+from lxml import html as lxml_html
+
+from masthead.editions.pdf.pieces import DIGITS, Chunk, NotApplicable
+
+# Page rules whose selection depends on where a page falls in the whole issue: with them, a
+# chunk's pages cannot be laid out on their own.
+_POSITIONAL_PAGES = re.compile(r"@page[^{]*:(first|left|right|blank|nth|recto|verso)", re.I)
+
+
+def split(html: str, digits: int = DIGITS) -> list[Chunk]:
+    """The final issue HTML as chunks: each article, and each run of other body content."""
+    if _POSITIONAL_PAGES.search(html):
+        raise NotApplicable("the theme has :first/:left/:right page rules")
+    root = lxml_html.document_fromstring(html)
+    body = root.find("body")
+    if body is None or "break-page" not in body.get("class", "").split():
+        raise NotApplicable("articles do not each start a page (article_break)")
+    runs: list[tuple[str, list]] = []
+    for child in body:
+        if not isinstance(child.tag, str):
+            continue
+        if child.tag == "article" and child.get("id"):
+            runs.append((child.get("id"), [child]))
+        elif runs and runs[-1][0].startswith("front"):
+            runs[-1][1].append(child)
+        else:
+            runs.append((f"front-{len(runs)}" if runs else "front", [child]))
+    if len(runs) < 2:
+        raise NotApplicable("one piece only")
+    head = root.find("head")
+    css = ""
+    if "@counter-style" not in html and "@import" not in html:
+        head = copy.deepcopy(head)
+        styles = [el for el in head.iter("style")]
+        css = "\n".join(el.text or "" for el in styles)
+        for el in styles:
+            el.getparent().remove(el)
+    chunks: list[Chunk] = []
+    ids = {str(value) for value in body.xpath(".//@id")}
+    for name, elements in runs:
+        # To anchors that exist: a link to none is dropped, as one pass drops it.
+        refs = {
+            a.get("href")[1:]
+            for el in elements
+            for a in el.iter("a")
+            if (a.get("href") or "").startswith("#") and a.get("href")[1:] in ids
+        }
+        page = lxml_html.Element("html", dict(root.attrib))
+        page.append(_copy(head))
+        new_body = etree.SubElement(page, "body", dict(body.attrib))
+        new_body.extend(_copy(el) for el in elements)
+        text = lxml_html.tostring(page, doctype="<!DOCTYPE html>", encoding="unicode")
+        # Every page reference is numbered by the join, even to an anchor of the same chunk:
+        # WeasyPrint would count that chunk's pages from 1.
+        chunks.append(Chunk(name, text, css, tuple(sorted(refs)), digits=digits))
+    return chunks
+
+
+def _copy(element: Any) -> Any:
+    return copy.deepcopy(element)
