@@ -54,11 +54,19 @@ def main() -> int:
         url = server.stdout.readline().strip()
         options = webdriver.ChromeOptions()
         options.binary_location = "/usr/bin/chromium"
-        for flag in (
-            "--headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
-            "--disable-background-networking --disable-component-update --disable-sync "
-            "--window-size=1440,1000 --force-device-scale-factor=1 --hide-scrollbars"
-        ).split() + [f"--user-data-dir={Path(tmp) / 'profile'}"]:
+        for flag in [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1440,1000",
+            "--force-device-scale-factor=1",
+            "--hide-scrollbars",
+        ] + [f"--user-data-dir={Path(tmp) / 'profile'}"]:
             options.add_argument(flag)
         driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
         try:

@@ -252,7 +252,7 @@ def state_json(preview: IssuePreview, base: str) -> dict[str, Any]:
     root = preview.root
 
     def link(problem: Problem) -> str | None:
-        if problem.path is None:
+        if problem.path is None or not problem.path.is_file():
             return None
         try:
             relative = problem.path.resolve().relative_to(root)
