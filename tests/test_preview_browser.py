@@ -200,14 +200,31 @@ def test_a_broken_file_shows_its_error_and_the_page_recovers(server: Server, bro
     article.write_text(good.replace("images/lamplighter.jpg", "images/no-such-lamp.jpg"))
     shown = wait_until(browser, ERROR_TEXT, "image not found")
     assert "lamplighters.md:11" in shown
-    # The next good save: the error goes, the new text comes.
+    # A save that builds, with a warning: the error goes, the warnings panel lists it.
+    no_alt = "\n".join(line for line in good.splitlines() if not line.startswith("image_alt:"))
+    article.write_text(no_alt + "\n")
+    wait_until(browser, "return document.getElementById('error').hidden")
+    # (The PDF adds its own: WeasyPrint's PDF/UA check finds the same image without alt.)
+    item = wait_until(
+        browser,
+        "return [...document.querySelectorAll('#warning-list li')]"
+        ".find((li) => li.textContent.includes('lamplighters.md:11'))",
+    )
+    browser.find_element("id", "warnings-toggle").click()
+    assert "lead image has no `image_alt` text" in item.text  # Shown once the panel opens.
+    where = item.find_element("css selector", "a.where")
+    assert where.text == "no-7/lamplighters.md:11"
+    assert where.get_attribute("href").endswith("/i/no-7/source/no-7/lamplighters.md#L11")
+    # The next good save: the warning goes, the new text comes.
     sentence = "The round ended where it began, at the lamp by the pier"
     article.write_text(good.rstrip() + f"\n\n{sentence}.\n")
     wait_until(browser, EPUB_TEXT, sentence)
     wait_until(browser, "return document.getElementById('error').hidden")
     wait_until(browser, PDF_TEXT, sentence)
+    wait_until(browser, "return document.getElementById('warnings-toggle').textContent"
+               " === 'No warnings'")  # fmt: skip
     status, _ = server.get("/i/no-7/source/no-7/lamplighters.md")
-    assert status == 404  # Named by no error now: not shown.
+    assert status == 404  # Named by no error or warning now: not shown.
     assert severe_logs(browser) == []
 
 

@@ -3,7 +3,11 @@ EPUB view is the EPUB edition's own XHTML and its PDF view the PDF edition's own
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -11,7 +15,7 @@ import pikepdf
 import pytest
 import watchfiles
 
-from conftest import EXAMPLE
+from conftest import EXAMPLE, ROOT
 from masthead.build import build
 from masthead.errors import InputError
 from masthead.preview.app import Preview
@@ -194,3 +198,49 @@ def test_the_pdf_view_finds_each_documents_pages(built: tuple[Path, Path]) -> No
         assert pdf.image(moths[0])[:3] == b"\xff\xd8\xff"  # A JPEG.
     finally:
         pdf.close()
+
+
+def _masthead(*args: str, modules: str = "") -> subprocess.Popen[str]:
+    """`masthead ARGS…` in a fresh interpreter; `modules`: names to make unimportable first."""
+    blocked = "".join(f"sys.modules[{name!r}] = None; " for name in modules.split())
+    code = (
+        f"import sys; {blocked}sys.argv = ['masthead', *sys.argv[1:]]; "
+        "from masthead.cli import main; main()"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def test_another_host_is_warned_about(tmp_path: Path) -> None:
+    shutil.copytree(EXAMPLE.parent, tmp_path / "the-lantern")
+    issue = tmp_path / "the-lantern" / "no-7"
+    process = _masthead(
+        "preview", str(issue), "--host", "0.0.0.0", "--port", "0", "--out", str(tmp_path / "out")
+    )
+    assert process.stdout is not None
+    url = process.stdout.readline().strip()
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert url.startswith("http://0.0.0.0:")
+    assert "warning: listening on 0.0.0.0: the preview has no authentication" in stderr
+    assert process.returncode in (0, 130) and "Traceback" not in stderr
+
+
+def test_a_missing_folder_and_a_missing_extra_are_one_line_errors(tmp_path: Path) -> None:
+    missing = _masthead("preview", str(tmp_path / "nowhere"))
+    _, stderr = missing.communicate(timeout=120)
+    assert missing.returncode == 1
+    assert stderr.strip().splitlines() == [
+        f"error: {tmp_path / 'nowhere'}: no such folder — give an issue or publication folder"
+    ]
+    no_extra = _masthead("preview", str(EXAMPLE), modules="uvicorn")
+    _, stderr = no_extra.communicate(timeout=120)
+    assert no_extra.returncode == 1 and "Traceback" not in stderr
+    assert "masthead preview needs the `preview` extra" in stderr
+    assert "pip install 'masthead[preview]'" in stderr

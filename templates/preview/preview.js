@@ -57,9 +57,9 @@
     const building = [];
     if (state.building.epub) building.push("EPUB");
     if (state.building.pdf) building.push("PDF");
-    const times = Object.entries(state.timings).map(([k, v]) => `${k.toUpperCase()} ${v.toFixed(2)} s`).join(" · ");
+    const times = Object.entries(state.timings).map(([k, v]) => `${k.toUpperCase()} ${v.toFixed(2)} s`).join(", ");
     ui.status.classList.toggle("busy", building.length > 0);
-    ui.status.textContent = building.length ? `Rebuilding ${building.join(" and ")}…` : times ? `Up to date · ${times}` : "Up to date";
+    ui.status.textContent = building.length ? `Rebuilding ${building.join(" and ")}…` : times ? `Up to date · last rebuilt in ${times}` : "Up to date";
   }
 
   function showProblems() {

@@ -11,6 +11,8 @@ article again and joins the rest from the cache.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +47,7 @@ class EpubView:
     stylesheet: bytes
     assets: dict[str, Path]  # Href inside the EPUB (like "images/harbour.png") → file.
     warnings: tuple[BuildWarning, ...]
+    cover_key: str = ""  # Changes when the EPUB's cover image would (see cover_image).
     seconds: float = 0.0
 
     def document(self, file_name: str) -> DocumentView | None:
@@ -93,8 +96,23 @@ class EpubRenderer:
             stylesheet=rendered.stylesheet.encode("utf-8"),
             assets={a.href: a.source for a in issue.assets},
             warnings=tuple(warnings),
+            cover_key=_cover_key(issue, theme),
             seconds=time.perf_counter() - started,
         )
+
+
+def _cover_key(issue: Issue, theme: Theme) -> str:
+    """What the EPUB's cover image is made from: the cover page's HTML and its own images."""
+    from masthead.editions.cover import cover_html
+    from masthead.render.documents import context
+
+    digest = hashlib.sha256(cover_html(issue, theme, context(issue)).encode())
+    for image in (issue.info.cover_image, issue.info.epub_cover):
+        if image is not None:
+            with contextlib.suppress(OSError):
+                found = image.stat()
+                digest.update(f"{image}:{found.st_size}:{found.st_mtime_ns}".encode())
+    return digest.hexdigest()
 
 
 def _kind(file_name: str) -> str:

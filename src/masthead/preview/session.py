@@ -56,6 +56,7 @@ class IssuePreview:
         self._tasks: dict[str, asyncio.Task[None] | None] = {"epub": None, "pdf": None}
         self._full_layout = True  # The next PDF build lays out every piece: use every core.
         self._assets_touched = False
+        self._cover_key = ""  # The EpubView.cover_key that the cover image was made for.
         self._ranges: tuple[object, dict[str, list[int]]] = ((), {})
         self.started = False
 
@@ -185,6 +186,11 @@ class IssuePreview:
             self.building["pdf"] = True
             await self._render_cover()  # Quick, and the cover page is what opens first.
         while self._dirty["pdf"]:
+            epub = self._tasks["epub"]
+            if epub is not None and not epub.done():
+                # The EPUB view's text first (0.1 s of work): on a busy machine the two
+                # would share the cores, and the EPUB would be the later for it.
+                await asyncio.wait([epub])
             self._dirty["pdf"] = False
             jobs = None if self._full_layout else 1
             self.building["pdf"] = True
@@ -212,17 +218,19 @@ class IssuePreview:
             finally:
                 self.building["pdf"] = self._dirty["pdf"]
                 self._publish()
-            if not self._dirty["pdf"]:
+            if not self._dirty["pdf"] and self.epub and self.epub.cover_key != self._cover_key:
                 await self._render_cover()
 
     async def _render_cover(self) -> None:
+        key = self.epub.cover_key if self.epub else ""
         try:
             jpeg = await asyncio.to_thread(self.worker.call, cover_image, self.path, self.out_dir)
         except BuildFailed:
-            return  # The same error stops the builds, which show it.
+            self.cover_ready.set()  # None to serve: the error is shown, not waited for.
+            return
+        self._cover_key = key
         if jpeg != self.cover:
-            if self.cover is not None:
-                self.versions.assets = self.versions.serial + 1
+            self.versions.assets = self.versions.serial + 1  # Documents showing it load anew.
             self.cover = jpeg
             self.cover_ready.set()
             self._publish()
@@ -244,7 +252,7 @@ def state_json(preview: IssuePreview, base: str) -> dict[str, Any]:
     root = preview.root
 
     def link(problem: Problem) -> str | None:
-        if problem.path is None:
+        if problem.path is None or not problem.path.is_file():
             return None
         try:
             relative = problem.path.resolve().relative_to(root)
