@@ -4,6 +4,7 @@ numbers it prints), then the archive site."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,12 +33,14 @@ class Planner:
         self.options = options
         self.base_url = base_url
         self.state = options.out_dir / STATE_DIR
+        started = time.perf_counter()
         self.archive = load_archive(self.folder, issues, self.state)
         # One issue is not an archive: it builds as it always has.
         self.linked = len(self.archive.issues) >= 2
         self.targets = find_targets(self.archive) if self.linked else {}
         self.suggestions = suggest(self.archive, self.targets, self.state) if self.linked else {}
         self.built: dict[int, ArchiveLinks | None] = {}
+        self.plan_seconds = time.perf_counter() - started  # Reading the archive, ranking.
 
     def plan(self) -> LinkPlan:
         """Each issue's links with the page numbers its targets' PDFs have now."""
