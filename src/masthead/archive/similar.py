@@ -99,7 +99,7 @@ class Similarity:
         if not docs:
             return []
         table = self.scores(docs)
-        found = []
+        found: list[list[int]] = []
         for row, mask, count in zip(table, allowed, counts, strict=True):
             scores = row * mask
             if count <= 0 or not mask.any():
