@@ -13,6 +13,10 @@ import numpy as np
 # Words of an article's body that go into its query (see Similarity.query): the whole body makes
 # slow queries (each word sums a row of the index) and no better suggestions (benchmarks/).
 QUERY_BODY_WORDS = 40
+# Words in more texts than this (a tenth of them, and at least 50) are left out of queries:
+# they say little about any one text (BM25 gives them almost no weight) and each costs a pass
+# over most of the index. Under 50 texts no word is left out.
+COMMON_SHARE, COMMON_MIN = 0.1, 50
 HEAD_WEIGHT = 2  # The title, dek and tags count this many times, in the index and the query.
 # Stop word lists bm25s ships, by language subtag.
 STOPWORDS = {"en", "de", "nl", "fr", "es", "pt", "it", "ru", "sv", "no", "zh"}
@@ -56,17 +60,19 @@ class Similarity:
         )
         found = np.diff(self.index.scores["indptr"].astype(np.float64))  # Texts with each word.
         self.idf = np.log(1 + (count - found + 0.5) / (found + 0.5))
+        self.useful = found <= max(COMMON_MIN, COMMON_SHARE * count)
 
     def query(self, doc: int) -> list[int]:
         """Token ids of an article's query: its head's words, and the body words that say most
         about it (count times BM25's inverse document frequency, as "more like this" queries
         pick them): common words add little to a score and much to the time."""
-        counts = Counter(self.bodies[doc])
+        counts = Counter(t for t in self.bodies[doc] if self.useful[t])
         tokens = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
         weights = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
         weights *= self.idf[tokens]
         body = tokens[np.lexsort((tokens, -weights))[:QUERY_BODY_WORDS]]
-        return sorted(set(self.heads[doc])) * HEAD_WEIGHT + [int(t) for t in body]
+        head = sorted(t for t in set(self.heads[doc]) if self.useful[t])
+        return head * HEAD_WEIGHT + [int(t) for t in body]
 
     def scores(self, docs: Sequence[int]) -> np.ndarray:
         """BM25 scores of every text for each of these texts' queries, one row each: the sums
@@ -105,6 +111,9 @@ class Similarity:
             if count <= 0 or not mask.any():
                 found.append([])
                 continue
-            order = np.lexsort((-np.arange(len(scores)), -scores))
+            # The best few by a partial sort, then in order (ties: the later text first).
+            keep = min(len(scores), count + 16)
+            top = np.argpartition(-scores, keep - 1)[:keep]
+            order = top[np.lexsort((-top, -scores[top]))]
             found.append([int(i) for i in order[:count] if scores[i] > 0 and mask[i]])
         return found
