@@ -180,10 +180,12 @@ def one_round(issue: Path, out: Path) -> list[dict]:
 
 
 def report(rounds: list[tuple[str, list[dict]]], load: tuple[float, ...], command: str) -> str:
+    machine = [line for line in run.machine().splitlines() if "load average" not in line]
     lines = [
-        run.machine().rstrip(),
-        f"- load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
-        f"at the start {' '.join(f'{x:.2f}' for x in load)}",
+        *machine,
+        f"- load average (1, 5, 15 min) at the start: {' '.join(f'{x:.2f}' for x in load)}; "
+        f"at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (the machine is shared "
+        "by about eight engineers' builds and tests: see the notes below the table)",
         f"- command: {command}",
         "",
         "| round | edits | load (1 min) | EPUB median s | EPUB best s | EPUB worst s "
