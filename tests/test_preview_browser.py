@@ -205,16 +205,20 @@ def test_a_broken_file_shows_its_error_and_the_page_recovers(server: Server, bro
     article.write_text(no_alt + "\n")
     wait_until(browser, "return document.getElementById('error').hidden")
     # (The PDF adds its own: WeasyPrint's PDF/UA check finds the same image without alt.)
-    item = wait_until(
+    found = wait_until(
         browser,
-        "return [...document.querySelectorAll('#warning-list li')]"
-        ".find((li) => li.textContent.includes('lamplighters.md:11'))",
+        """
+        const item = [...document.querySelectorAll('#warning-list li')]
+          .find((li) => li.textContent.includes('lamplighters.md:11'));
+        const where = item && item.querySelector('a.where');
+        return where ? {text: item.textContent, where: where.textContent, href: where.href} : null;
+        """,
     )
+    assert "lead image has no `image_alt` text" in found["text"]
+    assert found["where"] == "no-7/lamplighters.md:11"
+    assert found["href"].endswith("/i/no-7/source/no-7/lamplighters.md#L11")
     browser.find_element("id", "warnings-toggle").click()
-    assert "lead image has no `image_alt` text" in item.text  # Shown once the panel opens.
-    where = item.find_element("css selector", "a.where")
-    assert where.text == "no-7/lamplighters.md:11"
-    assert where.get_attribute("href").endswith("/i/no-7/source/no-7/lamplighters.md#L11")
+    assert browser.find_element("id", "warnings").is_displayed()
     # The next good save: the warning goes, the new text comes.
     sentence = "The round ended where it began, at the lamp by the pier"
     article.write_text(good.rstrip() + f"\n\n{sentence}.\n")
