@@ -122,6 +122,7 @@ def build_all(
         raise InputError("no issues to build", hint="give issue folders or a publication folder")
     jobs = max(1, jobs or cores())
     from masthead.archive.plan import Planner
+    from masthead.archive.site import write_site
 
     done: dict[Path, BuildResult | MastheadError] = {}
     archives: list[SiteResult] = []
@@ -135,7 +136,7 @@ def build_all(
             done.update(zip([p for p, _ in todo], _run(todo, options, jobs), strict=True))
         for path, links in planner.again():
             done.update(zip([path], _run([(path, links)], options, jobs), strict=True))
-        archives.append(planner.write_archive(done))
+        archives.append(write_site(planner, done))
     loose = [p for p in issues if p not in done]
     if loose:
         todo = [(path, _links_for(path, options, base_url)) for path in loose]

@@ -7,17 +7,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from masthead.archive.records import load_archive
 from masthead.archive.related import LinkPlan, find_targets, plan_links, read_pages
 from masthead.archive.suggest import suggest
-from masthead.model import ArchiveLinks, BuildResult
+from masthead.model import ArchiveLinks
 from masthead.options import BuildOptions
-
-if TYPE_CHECKING:
-    from masthead.archive.site import SiteResult
-    from masthead.errors import MastheadError
 
 STATE_DIR = ".masthead"  # As build.STATE_DIR.
 Wave = list[tuple[Path, ArchiveLinks | None]]
@@ -91,9 +86,3 @@ class Planner:
             for i, links in self.built.items()
             if self._links(plan, i) != links
         ]
-
-    def write_archive(self, results: dict[Path, BuildResult | MastheadError]) -> SiteResult:
-        """The archive site in `out_dir/archive/`, from the issues that built."""
-        from masthead.archive.site import write_site
-
-        return write_site(self, results)
