@@ -6,7 +6,8 @@
 #      (pip 23.2.1 with Python 3.11: an extra it cannot match installs nothing, which is how
 #      `masthead import page.html` once crashed on a missing lxml_html_clean);
 #   4. run the commands there: --version, python -m masthead, build the example issue (a copy),
-#      import a saved web page and a crawled .txt, send --dry-run, check --epub (validate extra);
+#      import a saved web page and a crawled .txt, send --dry-run, check --epub (validate extra),
+#      preview (preview extra: serves the issue, one page fetched);
 #   5. `pipx install .` as the README says, and import a page with that install too.
 # Usage: scripts/smoke_install.sh   (after ./setup.sh; CI runs it from .ci/run)
 #   PYTHON=python3.12 picks the interpreter of the fresh install; KEEP=1 keeps the work folder.
@@ -17,7 +18,13 @@ PYTHON=${PYTHON:-python3}
 SEED="$REPO/../shared/seeds/000_b4d965b3fb2b850c.txt"   # read where it lies, never copied
 PAGE="$REPO/tests/fixtures/import/harbour-library.html"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/masthead-smoke.XXXXXX")
-[ "${KEEP:-}" = 1 ] && echo "smoke: work folder $WORK" || trap 'rm -rf "$WORK"' EXIT
+preview_pid="" pipx_pid=""
+cleanup() {
+  [ -z "$preview_pid" ] || kill "$preview_pid" 2>/dev/null || true
+  [ -z "$pipx_pid" ] || wait "$pipx_pid" 2>/dev/null || true   # before its folder goes
+  if [ "${KEEP:-}" = 1 ]; then echo "smoke: work folder $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
 
 started=$SECONDS
 step() { printf '\n== smoke [%3ds] %s\n' "$((SECONDS - started))" "$*"; }
@@ -51,6 +58,11 @@ if not templates or missing or stray:
     sys.exit(f"wheel: {len(templates)} templates in git; missing {missing}; stray {stray}")
 print(f"wheel: {len(names)} files, all {len(templates)} templates, no tests or caches")
 EOF
+
+# `pipx install .`, as the README says, meanwhile: it is checked at the end.
+export PIPX_HOME="$WORK/pipx" PIPX_BIN_DIR="$WORK/pipx/bin" PIPX_MAN_DIR="$WORK/pipx/man"
+"$DEV/pipx" install --python "$PYTHON" "$REPO" >"$WORK/pipx.log" 2>&1 &
+pipx_pid=$!
 
 step "install the wheel into a fresh virtualenv with the bundled pip"
 "$PYTHON" -m venv "$WORK/venv"
@@ -109,9 +121,33 @@ grep -q "masthead\[validate\]" check.log || { cat check.log; fail "no hint at th
 pip_install "$wheel[validate]"
 "$V/masthead" check --epub "$epub"
 
-step "pipx install (the README's way to install the tool)"
-export PIPX_HOME="$WORK/pipx" PIPX_BIN_DIR="$WORK/pipx/bin" PIPX_MAN_DIR="$WORK/pipx/man"
-quiet "$DEV/pipx" install --python "$PYTHON" "$REPO"
+step "preview: asks for the preview extra, then serves the issue with it"
+if "$V/masthead" preview the-lantern/no-7 --port 0 >preview.log 2>&1; then
+  fail "preview ran without its extra"
+fi
+grep -q "masthead\[preview\]" preview.log || { cat preview.log; fail "no hint at the preview extra"; }
+if grep -q Traceback preview.log; then cat preview.log; fail "preview without its extra: a traceback"; fi
+pip_install "$wheel[preview]"
+"$V/masthead" preview the-lantern/no-7 --port 0 --out preview-builds >preview.url 2>preview.err &
+preview_pid=$!
+for _ in $(seq 240); do   # Up to 2 minutes for the address (it binds before its first build).
+  [ -s preview.url ] || ! kill -0 "$preview_pid" 2>/dev/null && break
+  sleep 0.5
+done
+[ -s preview.url ] || { cat preview.err; fail "preview printed no address"; }
+"$V/python" - "$(head -1 preview.url)" <<'PY'
+import sys, urllib.request
+with urllib.request.urlopen(sys.argv[1], timeout=120) as response:
+    page = response.read().decode()
+assert response.status == 200 and "<html" in page.lower(), page[:500]
+print(f"{sys.argv[1]}: {response.status}, {len(page)} characters of HTML")
+PY
+kill "$preview_pid"
+wait "$preview_pid" 2>/dev/null || true
+preview_pid=""
+
+step "pipx install (started with the wheel install, as both mostly wait for the index)"
+wait "$pipx_pid" || { cat "$WORK/pipx.log" >&2; fail "pipx install $REPO"; }
 "$PIPX_BIN_DIR/masthead" --version
 "$PIPX_BIN_DIR/masthead" import "$PAGE" --out pipx-imported
 [ -n "$(ls pipx-imported/*.md)" ] || fail "the pipx install imported nothing"
