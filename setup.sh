@@ -12,6 +12,8 @@ APT_PACKAGES=(
   fonts-ebgaramond fonts-inter fonts-dejavu-core
   default-jre-headless poppler-utils qpdf chromium
   chromium-driver  # the preview's browser tests (Selenium); same version as chromium
+  # Every script the theme's font stacks reach (Arabic, Hebrew, Indic, Thai…; CJK; emoji).
+  fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji
 )
 # DAISY Ace (accessibility checker) runs on Node.js with Debian's Chromium.
 command -v npm >/dev/null || APT_PACKAGES+=(nodejs npm)

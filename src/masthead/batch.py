@@ -40,6 +40,35 @@ def find_issues(paths: Iterable[Path]) -> list[Path]:
     return list(found)
 
 
+def check_output_names(issues: Sequence[Path], options: BuildOptions) -> None:
+    """Two issues that would write the same files into the output folder are an error, before
+    anything is built or written. An issue that cannot be read is left to its own build."""
+    from masthead.model import output_stem
+    from masthead.sources.folder import load
+
+    by_stem: dict[str, Path] = {}
+    for path in issues:
+        try:
+            loaded = load(
+                Path(path),
+                title=options.title,
+                site_root=options.site_root,
+                language=options.language,
+            )
+        except MastheadError:
+            continue
+        stem = output_stem(loaded.publication, loaded.info)
+        if stem in by_stem:
+            raise InputError(
+                f"would write the same files as {by_stem[stem]}: "
+                f"{options.out_dir / stem}.* (nothing was built)",
+                Path(path),
+                hint="give one of them an issue `slug` in issue.toml (or a --title), "
+                "or build them into different --out folders",
+            )
+        by_stem[stem] = Path(path)
+
+
 def _rebuild_error(kind: str, fields: dict[str, Any]) -> MastheadError:
     known: list[type[MastheadError]] = [MastheadError, *_subclasses(MastheadError)]
     classes = {c.__name__: c for c in known}
@@ -120,6 +149,7 @@ def build_all(
     issues = find_issues(paths)
     if not issues:
         raise InputError("no issues to build", hint="give issue folders or a publication folder")
+    check_output_names(issues, options)
     jobs = max(1, jobs or cores())
     from masthead.archive.plan import Planner
     from masthead.archive.site import write_site

@@ -51,24 +51,30 @@ def prepare(
     title: str | None = None,
     archive: ArchiveLinks | None = None,
     site_root: Path | None = None,
+    language: str | None = None,
 ) -> tuple[Issue, list[BuildWarning]]:
     """Load, normalise and assemble an issue: everything short of rendering. `archive`: what
     the publication's other issues give its related reading (see masthead.archive);
-    `site_root`: the static site a zero-config folder belongs to (else found above it)."""
+    `site_root`: the static site a zero-config folder belongs to (else found above it);
+    `language`: the issue's (BCP 47, checked), whatever its settings say."""
     from masthead.compose.assemble import assemble
     from masthead.sources.folder import load
 
-    return assemble(load(Path(path), title=title, site_root=site_root), archive)
+    loaded = load(Path(path), title=title, site_root=site_root, language=language)
+    return assemble(loaded, archive)
 
 
 def check(
-    path: Path, title: str | None = None, site_root: Path | None = None
+    path: Path,
+    title: str | None = None,
+    site_root: Path | None = None,
+    language: str | None = None,
 ) -> tuple[Issue, list[BuildWarning]]:
     """Validate an issue's inputs and templates without writing anything."""
     from masthead.editions.pdf.single import page_size_css
     from masthead.render.documents import render_epub, render_pdf, theme_for
 
-    issue, warnings = prepare(path, title, site_root=site_root)
+    issue, warnings = prepare(path, title, site_root=site_root, language=language)
     theme = theme_for(issue)
     render_epub(issue, theme)
     render_pdf(issue, page_size_css(issue.publication.page_size), theme)
@@ -201,7 +207,9 @@ def _build_issue(run: _Run) -> BuildResult:
 
     options = run.options
     run.progress("Reading articles")
-    issue, warnings = prepare(run.path, options.title, run.archive, options.site_root)
+    issue, warnings = prepare(
+        run.path, options.title, run.archive, options.site_root, options.language
+    )
     run.lap("load")
     from masthead.editions.pdf.single import package_pdf, page_size_css, pdf_variant
 
@@ -401,7 +409,7 @@ def _early_workers(path: Path, options: BuildOptions) -> Any:
         return None
     from masthead.editions.pdf.fast import Workers
 
-    return Workers(options.jobs, _language_hint(path))
+    return Workers(options.jobs, options.language or _language_hint(path))
 
 
 def _language_hint(folder: Path) -> str:

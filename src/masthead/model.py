@@ -45,6 +45,7 @@ class IssueInfo:
     epub_cover: Path | None = None  # A finished cover image to use as-is in the EPUB.
     description: str = ""
     slug: str = ""  # Used in output file names, like "vol-3-no-7".
+    language: str = ""  # BCP 47; "" for the publication's.
 
 
 @dataclass(frozen=True)
@@ -216,6 +217,7 @@ class Article:
     word_count: int = 0
     missing_alt: int = 0  # Images in the body without alt text.
     read_files: tuple[Path, ...] = ()  # Other files its text pulled in (a site's snippets).
+    language: str = ""  # BCP 47 from front matter `language`; "" for the issue's.
     extra: dict[str, Any] = field(default_factory=dict)  # Unrecognised front matter keys.
 
     @property
@@ -269,11 +271,14 @@ class Issue:
         return tuple(seen.values())
 
     @property
+    def language(self) -> str:
+        """The issue's language (BCP 47): its own, else the publication's."""
+        return self.info.language or self.publication.language
+
+    @property
     def output_stem(self) -> str:
         """File name without extension, like "the-lantern-vol-3-no-7"."""
-        pub = slugify(self.publication.name)
-        issue = self.info.slug or slugify(self.info.title)
-        return pub if pub == issue else f"{pub}-{issue}"
+        return output_stem(self.publication, self.info)
 
     @property
     def full_title(self) -> str:
@@ -287,6 +292,14 @@ class Issue:
         if self.info.date is not None:
             head += f" ({self.info.date.strftime('%B %Y')})"
         return head
+
+
+def output_stem(publication: Publication, info: IssueInfo) -> str:
+    """An issue's file name without extension, like "the-lantern-vol-3-no-7": names in other
+    scripts are transliterated ("Новости" → "novosti")."""
+    pub = slugify(publication.name, "issue")
+    issue = info.slug or slugify(info.title, "issue")
+    return pub if pub == issue else f"{pub}-{issue}"
 
 
 @dataclass(frozen=True)

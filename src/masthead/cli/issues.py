@@ -38,6 +38,13 @@ def build_command(
         ),
     ] = None,
     title: Annotated[str | None, typer.Option(help="Issue title (zero-config folders).")] = None,
+    language: Annotated[
+        str | None,
+        typer.Option(
+            help="The issue's language, a BCP 47 tag like en, pt-BR, ar or zh-Hant (default: its "
+            "settings', else guessed from the script of its text)."
+        ),
+    ] = None,
     page_size: Annotated[
         str | None, typer.Option("--page-size", help="PDF page size: a4, letter, a5 or tablet.")
     ] = None,
@@ -121,6 +128,7 @@ def build_command(
         out_dir=out,
         formats=chosen,
         title=title,
+        language=_language_option(language),
         page_size=page_size,
         pdf_variant=pdf_variant,
         strict=strict,
@@ -174,6 +182,19 @@ def build_command(
     _print_result(result)
 
 
+def _language_option(value: str | None) -> str | None:
+    from masthead.language import LanguageTagError, check_tag
+
+    if value is None:
+        return None
+    try:
+        return check_tag(value)
+    except LanguageTagError as exc:
+        raise typer.BadParameter(
+            f"{exc} (use a tag like en, en-GB, pt-BR, ar, fa or zh-Hant)", param_hint="--language"
+        ) from None
+
+
 def _print_result(result: BuildResult) -> None:
     print_warnings(result.warnings)
     for output in result.outputs:
@@ -191,6 +212,10 @@ def check_command(
         Path | None, typer.Argument(help="Issue folder or folder of Markdown articles.")
     ] = None,
     title: Annotated[str | None, typer.Option(help="Issue title (zero-config folders).")] = None,
+    language: Annotated[
+        str | None,
+        typer.Option(help="The issue's language, a BCP 47 tag (as for build)."),
+    ] = None,
     strict: Annotated[bool, typer.Option(help="Fail on any warning.")] = False,
     site_root: Annotated[
         Path | None,
@@ -224,7 +249,9 @@ def check_command(
             "give an issue folder, --epub FILE or --kindle FILE", param_hint="PATH"
         )
     try:
-        issue, warnings = check(path, title=title, site_root=site_root)
+        issue, warnings = check(
+            path, title=title, site_root=site_root, language=_language_option(language)
+        )
     except MastheadError as exc:
         fail(exc)
         return

@@ -28,10 +28,11 @@ from masthead.compose.links import (
 )
 from masthead.compose.people import people
 from masthead.errors import InputError
+from masthead.language import LanguageTagError, check_tag
 from masthead.model import Article, Asset, BuildWarning, Image, RawArticle, RelatedLink
 from masthead.sources.frontmatter import article_date
 from masthead.sources.templating import expand_templates
-from masthead.text import slugify
+from masthead.text import count_words, slugify
 
 KNOWN_KEYS = {
     "title",
@@ -50,6 +51,8 @@ KNOWN_KEYS = {
     "related",
     "url",
     "slug",
+    "language",
+    "lang",
 }
 IMAGE_TYPES = {
     ".png": "image/png",
@@ -230,7 +233,7 @@ def normalise(
     make_callouts(tree)
     missing_alt = _clean_tree(tree, raw, article_id, links, assets, warnings)
     body_xhtml, body_html = _serialise(tree, ids)
-    word_count = len(tree.text_content().split())
+    word_count = count_words(tree.text_content())
 
     extra = {k: v for k, v in meta.items() if k not in KNOWN_KEYS}
     article = Article(
@@ -253,9 +256,27 @@ def normalise(
         word_count=word_count,
         missing_alt=missing_alt,
         read_files=tuple(read_files),
+        language=_language(meta, raw),
         extra=extra,
     )
     return article, warnings
+
+
+def _language(meta: dict[str, Any], raw: RawArticle) -> str:
+    """Front matter `language` (or `lang`, as Jekyll and Hugo write it), checked as BCP 47."""
+    key = "language" if "language" in meta else "lang"
+    value = _text(meta, key, raw)
+    if not value:
+        return ""
+    try:
+        return check_tag(value)
+    except LanguageTagError as exc:
+        raise InputError(
+            f"`{key}` {exc}",
+            raw.path,
+            raw.meta_line(key),
+            "use a BCP 47 language tag, like en, en-GB, pt-BR, ar, fa or zh-Hant",
+        ) from exc
 
 
 def _text(meta: dict[str, Any], key: str, raw: RawArticle) -> str:

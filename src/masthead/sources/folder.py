@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from masthead.errors import InputError
+from masthead.language import LanguageTagError, check_tag, dominant_language, script_of
 from masthead.model import (
     BuildWarning,
     IssueInfo,
@@ -22,6 +25,7 @@ from masthead.settings import (
     check_keys,
     expect,
     key_line,
+    language_tag,
     parse_date,
     publication_table,
     read_toml,
@@ -53,9 +57,11 @@ def load(
     title: str | None = None,
     article_files: list[Path] | None = None,
     site_root: Path | None = None,
+    language: str | None = None,
 ) -> LoadedIssue:
     """Read an issue folder (with `issue.toml`) or any folder of Markdown articles (of a static
-    site: `site_root`, else found above the folder)."""
+    site: `site_root`, else found above the folder). `language` (BCP 47, already checked) is the
+    issue's, whatever its settings say."""
     path = path.resolve()
     if not path.exists():
         raise InputError("no such file or folder", path, hint="give the path of an issue folder")
@@ -66,8 +72,10 @@ def load(
             raise InputError("is a file", path, hint="give the folder that holds the articles")
     manifest = path / "issue.toml"
     if manifest.exists():
-        return _load_manifest(path, manifest, title)
-    return _load_folder(path, title, site_root)
+        loaded = _load_manifest(path, manifest, title)
+    else:
+        loaded = _load_folder(path, title, site_root)
+    return with_language(loaded, language)
 
 
 def _publication(
@@ -126,6 +134,7 @@ def _load_manifest(folder: Path, manifest: Path, title: str | None) -> LoadedIss
         epub_cover=epub_cover,
         description=expect(issue.get("description", ""), str, "description", manifest, text),
         slug=slugify(issue.get("slug") or _issue_slug(issue, folder)),
+        language=_issue_language(issue, text, manifest),
     )
 
     sections = expect(data.get("sections", []), list, "sections", manifest, text)
@@ -185,6 +194,72 @@ def _issue_file(
             "check the file name (relative to the issue folder)",
         )
     return path
+
+
+def _issue_language(issue: dict[str, Any], text: str, manifest: Path) -> str:
+    """`[issue]` `language`, checked; its line is looked for after the `[issue]` header."""
+    if "language" not in issue:
+        return ""
+    start = text.find("[issue]")
+    offset = text.count("\n", 0, start) if start >= 0 else 0
+    try:
+        return language_tag(issue["language"], manifest, text[max(start, 0) :])
+    except InputError as exc:
+        line = exc.line + offset if exc.line is not None else None
+        raise InputError(exc.message, manifest, line, exc.hint) from exc
+
+
+def with_language(loaded: LoadedIssue, language: str | None) -> LoadedIssue:
+    """The issue in `language` when given; else, when no setting names one, in the language of
+    the script most of its words are written in (a zero-config folder named like a language,
+    "pt-br", gives that one when its script agrees), reported in one note."""
+    if language:
+        return replace(loaded, info=replace(loaded.info, language=language))
+    if loaded.info.language or _names_language(loaded.source):
+        return loaded
+    texts = [raw.body for raw in loaded.articles]
+    texts += [str(raw.meta.get("title", "")) for raw in loaded.articles]
+    guess = dominant_language(texts)
+    hint = _folder_language(loaded.source) if not (loaded.source / "issue.toml").exists() else None
+    if hint is not None and script_of(hint) == script_of(guess[0] if guess else "en"):
+        tag, why = hint, "the folder is named so and its text's script agrees"
+    elif guess is not None:
+        tag, why = guess[0], f"most of its words are in {guess[1]} script"
+    else:
+        return loaded
+    note = BuildWarning(
+        f"language not set: '{tag}' chosen, as {why}; "
+        "set it with --language or `language` in publication.toml",
+        loaded.source,
+    )
+    return replace(loaded, info=replace(loaded.info, language=tag), notes=(*loaded.notes, note))
+
+
+def _names_language(folder: Path) -> bool:
+    """Whether the issue's settings name a language (issue.toml's tables, publication.toml)."""
+    manifest = folder / "issue.toml"
+    shared = (
+        folder.parent / "publication.toml" if manifest.exists() else folder / "publication.toml"
+    )
+    for settings in (manifest, shared):
+        if settings.is_file():
+            data, _ = read_toml(settings)
+            tables = [data, *(v for v in data.values() if isinstance(v, dict))]
+            if any("language" in table for table in tables):
+                return True
+    return False
+
+
+def _folder_language(folder: Path) -> str | None:
+    """A folder named by a two-letter language code, with a region or script or not ("ja",
+    "pt-br", "zh-tw"): that tag. Longer codes are too often ordinary words ("art")."""
+    name = folder.name
+    if not re.fullmatch(r"[A-Za-z]{2}(-[A-Za-z0-9]{2,8})*", name):
+        return None
+    try:
+        return check_tag(name)
+    except LanguageTagError:
+        return None
 
 
 def _issue_slug(issue: dict[str, Any], folder: Path) -> str:

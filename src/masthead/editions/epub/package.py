@@ -126,8 +126,11 @@ def package_epub(
     info = issue.info
     book = epub.EpubBook()
     book.set_identifier(issue.identifier)
-    book.set_title(issue.full_title)
-    book.set_language(pub.language)
+    book.set_title(rendered.title or issue.full_title)
+    book.set_language(issue.language)
+    if rendered.direction == "rtl":
+        # `page-progression-direction="rtl"` on the spine: pages turn from right to left.
+        book.set_direction("rtl")
     authors = list(dict.fromkeys(name for a in issue.articles for name in a.authors))
     for index, name in enumerate(authors, start=1):
         uid = f"creator-{index}"
@@ -219,7 +222,7 @@ def package_epub(
 
     buffer = io.BytesIO()
     writer = _Writer(
-        buffer, book, {"epub3_pages": False, "mtime": modified}, rendered, pub.language
+        buffer, book, {"epub3_pages": False, "mtime": modified}, rendered, issue.language
     )
     writer.process()
     writer.write()

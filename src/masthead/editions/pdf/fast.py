@@ -42,6 +42,7 @@ from typing import Any
 
 from masthead.editions.pdf import weasy
 from masthead.editions.pdf.fonts import forget_sent, start_subsets, unsubset_fonts
+from masthead.editions.pdf.glyphs import glyph_warnings
 from masthead.editions.pdf.join import join
 from masthead.editions.pdf.layout import lay_out
 from masthead.editions.pdf.numbers import stamp_ok
@@ -238,7 +239,7 @@ def _build_fast(
         current, numbers, overlays.results(segments), subsets, issue.identifier.encode()
     )
     subsets.to_cache(cache_files)
-    notes = [BuildWarning(f"PDF: {m}", issue.source) for c in current for m in c.warnings]
+    notes = glyph_warnings([m for c in current for m in c.warnings], issue)
     keep: set[Path] = set()
     if cache_dir is not None:
         # Every piece laid out or read in any round: the next build goes through them too.
