@@ -317,3 +317,13 @@ def test_missing_glyphs_give_one_warning_per_font_and_script(tmp_path: Path) -> 
     assert '"EB Garamond"' in toto.message
     assert toto.path == folder / "a.md" and toto.line == 7
     assert not [w for w in result.warnings if ".notdef" in w.message]
+
+
+def test_a_static_sites_language_is_the_issues(tmp_path: Path) -> None:
+    site = write(
+        tmp_path / "site", hugo_toml='baseURL = "https://example.org/"\nlanguageCode = "fr-fr"\n'
+    )
+    posts = write(site / "content" / "posts", a_md=ARABIC_ARTICLE.replace("language: ar\n", ""))
+    issue, warnings = prepare(posts)
+    assert issue.language == "fr-fr"
+    assert not [w for w in warnings if "language not set" in w.message]

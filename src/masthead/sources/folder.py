@@ -217,6 +217,9 @@ def with_language(loaded: LoadedIssue, language: str | None) -> LoadedIssue:
         return replace(loaded, info=replace(loaded.info, language=language))
     if loaded.info.language or _names_language(loaded.source):
         return loaded
+    site_language = _site_language(loaded)
+    if site_language:
+        return replace(loaded, info=replace(loaded.info, language=site_language))
     texts = [raw.body for raw in loaded.articles]
     texts += [str(raw.meta.get("title", "")) for raw in loaded.articles]
     guess = dominant_language(texts)
@@ -233,6 +236,23 @@ def with_language(loaded: LoadedIssue, language: str | None) -> LoadedIssue:
         loaded.source,
     )
     return replace(loaded, info=replace(loaded.info, language=tag), notes=(*loaded.notes, note))
+
+
+# Where static sites name their language: Hugo, Jekyll (and most themes), Zola, Eleventy data.
+SITE_LANGUAGE_KEYS = ("languageCode", "defaultContentLanguage", "lang", "language", "locale")
+
+
+def _site_language(loaded: LoadedIssue) -> str:
+    """The language the static site's config names, when it is a valid tag ("en-us", "fr")."""
+    config = loaded.site.config if loaded.site is not None else {}
+    for key in SITE_LANGUAGE_KEYS:
+        value = config.get(key)
+        if isinstance(value, str):
+            try:
+                return check_tag(value.replace("_", "-"))
+            except LanguageTagError:
+                continue
+    return ""
 
 
 def _names_language(folder: Path) -> bool:
