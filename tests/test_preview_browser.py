@@ -270,6 +270,32 @@ def test_reader_controls_and_previous_next(server: Server, browser) -> None:  # 
     assert severe_logs(browser) == []
 
 
+def test_a_template_of_the_publication_restyles_the_epub_view(server: Server, browser) -> None:  # type: ignore[no-untyped-def]
+    browser.get(server.url + "i/no-7/#doc=dim-rooms.xhtml")
+    wait_until(browser, EPUB_TEXT, "In Praise of Dim Rooms")
+    colour = (
+        "const title = document.getElementById('epub-frame').contentDocument"
+        ".querySelector('.article-title');"
+        "return title && getComputedStyle(title).color === arguments[0];"
+    )
+    before = browser.execute_script(
+        "return getComputedStyle(document.getElementById('epub-frame').contentDocument"
+        ".querySelector('.article-title')).color"
+    )
+    assert before != "rgb(140, 30, 20)"
+    # A templates folder appears beside publication.toml, with the EPUB stylesheet in it.
+    override = server.publication / "templates" / "epub" / "style.css"
+    override.parent.mkdir(parents=True)
+    override.write_text(
+        '{% include "!default/epub/style.css" %}\n.article-title { color: rgb(140, 30, 20); }\n'
+    )
+    wait_until(browser, colour, "rgb(140, 30, 20)")
+    assert server.get("/i/no-7/epub/style.css")[1].endswith(b"color: rgb(140, 30, 20); }\n")
+    shutil.rmtree(server.publication / "templates")
+    wait_until(browser, colour, before)
+    assert severe_logs(browser) == []
+
+
 def test_only_the_issues_outputs_and_assets_are_served(server: Server) -> None:
     status, state = server.get("/i/no-7/state")
     assert status == 200
