@@ -267,3 +267,15 @@ def test_open_shows_the_preview_in_the_users_browser(tmp_path: Path) -> None:
     process.communicate(timeout=120)
     assert url.startswith("http://127.0.0.1:")
     assert opened.read_text().strip() == url
+
+
+def test_a_folder_of_a_static_site_is_previewed_within_the_site(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    posts = site / "content" / "posts"
+    posts.mkdir(parents=True)
+    (site / "static" / "img").mkdir(parents=True)
+    (site / "hugo.toml").write_text('baseURL = "https://example.org/"\ntitle = "A Site"\n')
+    (posts / "first.md").write_text("---\ntitle: First\n---\n\n![A dot](/img/dot.png)\n")
+    preview = Preview(posts, tmp_path / "out")
+    assert preview.only == "posts"
+    assert preview.root == site.resolve()  # Its images live in static/, above the posts.
