@@ -144,6 +144,7 @@ class ArchiveTarget:
     article_id: str
     page: int | None = None  # Where it starts in that issue's PDF, when known.
     url: str = ""  # The article's own web address, "" when none.
+    issue_number: int | None = None  # For the label in the issue's language ("No. 5", "العدد 5").
     archive_url: str = ""  # Its archive page as an absolute URL (needs --base-url), else "".
 
     @property

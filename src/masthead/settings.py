@@ -52,6 +52,7 @@ LABELS: dict[str, str] = {
     "landmarks": "Landmarks",
     "article_navigation": "Article navigation",
     "page_list": "Pages of the PDF edition",
+    "also_from": "Also from %(name)s",
 }
 # Tables inside the publication settings that later stages own; each lists its keys.
 PUBLICATION_TABLES: dict[str, set[str]] = {
