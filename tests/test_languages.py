@@ -52,7 +52,7 @@ def test_valid_tags_pass(tag: str) -> None:
     assert check_tag(f" {tag} ") == tag
 
 
-@pytest.mark.parametrize("tag", ["english", "en_US", "xx", "fr-", "123", ""])
+@pytest.mark.parametrize("tag", ["english", "en_US", "xx", "fr-", "123", "", "root"])
 def test_invalid_tags_fail(tag: str) -> None:
     with pytest.raises(ValueError):
         check_tag(tag)

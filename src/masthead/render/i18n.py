@@ -14,13 +14,12 @@ from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 
-import langcodes
 from babel import Locale, UnknownLocaleError
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
-from masthead.language import primary
+from masthead.language import likely_subtags, primary
 from masthead.settings import LABELS
 
 DOMAIN = "masthead"
@@ -67,14 +66,10 @@ def babel_locale(tag: str) -> str:
 def catalogue_names(tag: str) -> list[str]:
     """Catalogue folders to look for, most specific first: "zh-TW" → zh_Hant_TW, zh_Hant, zh_TW,
     zh (the likely script filled in, so that zh-TW finds the traditional catalogue)."""
-    try:
-        found = langcodes.Language.get(tag or "en").maximize()
-    except (ValueError, LookupError):
-        return [primary(tag)]
-    language, script, territory = found.language or "en", found.script, found.territory
+    language, script, territory = likely_subtags(tag)
     names = [
-        f"{language}_{script}_{territory}" if script and territory else "",
-        f"{language}_{script}" if script else "",
+        f"{language}_{script}_{territory}" if territory else "",
+        f"{language}_{script}",
         f"{language}_{territory}" if territory else "",
         language,
     ]
@@ -93,6 +88,8 @@ def _compiled(po_file: Path) -> gettext.GNUTranslations:
 
 def catalogue(tag: str) -> gettext.NullTranslations:
     """The labels' translations for a language (no catalogue: the English msgids)."""
+    if primary(tag) == "en":
+        return gettext.NullTranslations()  # The msgids are English.
     folder = locale_dir()
     for name in catalogue_names(tag):
         po_file = folder / name / "LC_MESSAGES" / f"{DOMAIN}.po"
