@@ -56,6 +56,9 @@ _NOT_PROSE = re.compile(
 )
 
 
+_PRIMARY = re.compile(r"^(?:[A-Za-z]{2,3}|[A-Za-z]{5,8}|[xXiI])(?:-|$)")
+
+
 class LanguageTagError(ValueError):
     """A `language` value that is not a BCP 47 tag; the message says why."""
 
@@ -76,7 +79,9 @@ def check_tag(tag: str) -> str:
         raise LanguageTagError("is empty")
     if "_" in tag:
         raise LanguageTagError(f"'{tag}' uses '_': BCP 47 separates subtags with '-'")
-    if tag.lower() != "root" and tag.replace("-", "_").lower() in _babel_locales():
+    if not _PRIMARY.match(tag):  # 4-letter primary subtags ("root") are reserved in BCP 47.
+        raise LanguageTagError(f"'{tag}' is not a BCP 47 language tag")
+    if tag.replace("-", "_").lower() in _babel_locales():
         return tag
     import langcodes
 
