@@ -21,7 +21,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/masthead-smoke.XXXXXX")
 preview_pid="" pipx_pid=""
 cleanup() {
   [ -z "$preview_pid" ] || kill "$preview_pid" 2>/dev/null || true
-  [ -z "$pipx_pid" ] || wait "$pipx_pid" 2>/dev/null || true   # before its folder goes
+  [ -z "$pipx_pid" ] || { kill "$pipx_pid" 2>/dev/null; wait "$pipx_pid" 2>/dev/null; } || true
   if [ "${KEEP:-}" = 1 ]; then echo "smoke: work folder $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -61,7 +61,7 @@ EOF
 
 # `pipx install .`, as the README says, meanwhile: it is checked at the end.
 export PIPX_HOME="$WORK/pipx" PIPX_BIN_DIR="$WORK/pipx/bin" PIPX_MAN_DIR="$WORK/pipx/man"
-"$DEV/pipx" install --python "$PYTHON" "$REPO" >"$WORK/pipx.log" 2>&1 &
+(trap - EXIT; exec "$DEV/pipx" install --python "$PYTHON" "$REPO") >"$WORK/pipx.log" 2>&1 &
 pipx_pid=$!
 
 step "install the wheel into a fresh virtualenv with the bundled pip"
@@ -128,7 +128,8 @@ fi
 grep -q "masthead\[preview\]" preview.log || { cat preview.log; fail "no hint at the preview extra"; }
 if grep -q Traceback preview.log; then cat preview.log; fail "preview without its extra: a traceback"; fi
 pip_install "$wheel[preview]"
-"$V/masthead" preview the-lantern/no-7 --port 0 --out preview-builds >preview.url 2>preview.err &
+(trap - EXIT; exec "$V/masthead" preview the-lantern/no-7 --port 0 --out preview-builds) \
+  >preview.url 2>preview.err &
 preview_pid=$!
 for _ in $(seq 240); do   # Up to 2 minutes for the address (it binds before its first build).
   [ -s preview.url ] || ! kill -0 "$preview_pid" 2>/dev/null && break
@@ -147,7 +148,10 @@ wait "$preview_pid" 2>/dev/null || true
 preview_pid=""
 
 step "pipx install (started with the wheel install, as both mostly wait for the index)"
-wait "$pipx_pid" || { cat "$WORK/pipx.log" >&2; fail "pipx install $REPO"; }
+pipx_status=0
+wait "$pipx_pid" || pipx_status=$?
+pipx_pid=""
+[ "$pipx_status" -eq 0 ] || { cat "$WORK/pipx.log" >&2; fail "pipx install $REPO"; }
 "$PIPX_BIN_DIR/masthead" --version
 "$PIPX_BIN_DIR/masthead" import "$PAGE" --out pipx-imported
 [ -n "$(ls pipx-imported/*.md)" ] || fail "the pipx install imported nothing"
