@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from masthead.editions.pdf import weasy
+from masthead.editions.pdf.check import check
 from masthead.editions.pdf.fonts import forget_sent, start_subsets, unsubset_fonts
 from masthead.editions.pdf.join import join
 from masthead.editions.pdf.layout import lay_out
@@ -134,7 +135,9 @@ def build_fast(
     """
     if variant not in FAST_VARIANTS:
         raise NotApplicable(f"{variant} PDFs are laid out in one pass")
-    weasy.check()  # Before anything reaches into WeasyPrint.
+    reason = weasy.problem()  # Before anything reaches into WeasyPrint.
+    if reason is not None:
+        raise Untrusted(reason)
     chunks = split(html)
     forget_sent()
     pool = _LazyWorkers(jobs, workers)
@@ -229,14 +232,20 @@ def _build_fast(
         keys = [_chunk_key(c, asset_hashes, variant) for c in chunks]
     else:
         raise NotApplicable("page numbers did not settle")
+    if any(part.notdef for part in current):
+        # Pieces number their .notdef glyphs and size their boxes each on its own: joined,
+        # the boxes would not be one pass's. Such text has no font anyway (a warning says so).
+        raise NotApplicable("some characters have no font (.notdef boxes)")
     fonts = unsubset_fonts(current, font_files, cache_dir, cache_files)
     pool = workers.for_batch(len(segments))
     # Subsets are quick: in the workers when they are there, else here (not worth a pool).
     subsets = start_subsets(current, fonts, workers.running(), cache_dir)
     overlays.start(segments, pool)
-    data, pages, page_map = join(
+    data, pages, page_map, promise = join(
         current, numbers, overlays.results(segments), subsets, issue.identifier.encode()
     )
+    # Raises Untrusted: the caller lays the PDF out in one pass, and no part of this is kept.
+    check(data, promise, workers.running(), workers.jobs)
     subsets.to_cache(cache_files)
     notes = [BuildWarning(f"PDF: {m}", issue.source) for c in current for m in c.warnings]
     keep: set[Path] = set()

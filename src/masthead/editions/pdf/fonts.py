@@ -66,10 +66,30 @@ def record(laid: Laid, font: EmbeddedFont) -> None:
     if use is not None:
         mergeable = mergeable and use.mergeable and use.digest == digest
         to_unicode, widths = use.to_unicode | to_unicode, use.widths | widths
-    laid.fonts[font.name] = FontUse(digest, font.index, to_unicode, widths, mergeable)
+    empty = _empty(font) | (use.empty if use is not None else frozenset())
+    laid.fonts[font.name] = FontUse(digest, font.index, to_unicode, widths, mergeable, empty)
+    laid.notdef = laid.notdef or font.notdef
     if mergeable and digest not in _SENT:
         laid.font_files[digest] = font.data
         _SENT.add(digest)
+
+
+def _empty(font: EmbeddedFont) -> frozenset[int]:
+    """The glyphs drawn in this font that have no outline (spaces; a colour font's, which
+    WeasyPrint empties and draws as images)."""
+    import uharfbuzz as hb
+
+    if font.colour:
+        return frozenset(font.to_unicode)
+    if not font.plain:
+        return frozenset()
+    measured = hb.Font(hb.Face(hb.Blob(font.data), font.index))
+    empty = set()
+    for gid in font.to_unicode:
+        extents = measured.get_glyph_extents(gid)
+        if extents is None or not (extents.width and extents.height):
+            empty.add(gid)
+    return frozenset(empty)
 
 
 def _tag(name: str) -> int:

@@ -9,6 +9,7 @@ from typing import Any
 
 from masthead.editions.pdf import single, weasy
 from masthead.editions.pdf.assets import ASSET_BASE, asset_fetcher
+from masthead.editions.pdf.check import piece_characters
 from masthead.editions.pdf.fonts import forget_sent
 from masthead.editions.pdf.output import collect_warnings
 from masthead.editions.pdf.pieces import (
@@ -77,11 +78,12 @@ def lay_out(chunk: Chunk, assets: tuple[Asset, ...], variant: str, draft: bool =
             for name in chunk.outside:
                 if name not in here:
                     document.pages[0].anchors[name] = (0, 0, 0, 0)
-        with weasy.recording_fonts(laid):
+        with weasy.embedding_fonts(laid):
             laid.pdf = document.write_pdf(
                 pdf_variant=None if variant == "none" else variant,
                 pdf_tags=variant != "none",
             )
+    laid.texts = piece_characters(laid.pdf, laid.fonts)
     laid.placeholders = [_with_digits(laid, place) for place in laid.placeholders]
     for mark in laid.folio_marks:
         if _digits_room(laid, mark.glyphs, mark.glyphs.digits[0][0]) is None:

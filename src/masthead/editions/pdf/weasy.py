@@ -1,13 +1,7 @@
-"""Everything that reaches into WeasyPrint's internals, and the guard that checks them first.
-
-The fast path reads laid-out boxes, shapes digits with Pango, patches how page references
-and counters are rendered, records fonts before WeasyPrint subsets them, and skips margin
-boxes in overlays. None of that is public API: it is tested on WeasyPrint 70.x only. So
-`problem()` checks the version and that every internal used here exists; the fast path then
-refuses (Untrusted) and the PDF is laid out in one pass, with a warning saying why. The one
-pass uses the internals here only for speed and size (known page numbers, joined leaders,
-optimised images), and does without them when they are missing.
-"""
+"""Everything that reaches into WeasyPrint's internals (boxes, Pango, patched functions): not
+public API, tested on WeasyPrint 70.x only. So `problem()` checks the version and that each
+internal used here exists; if not, the fast path refuses (Untrusted: one pass and a warning),
+and the one pass does without the speed-ups it takes from here."""
 
 from __future__ import annotations
 
@@ -69,13 +63,6 @@ def _has(module: Any, name: str) -> bool:
     if attribute:  # Set in the method's code: its co_names hold it.
         return attribute in getattr(getattr(found, "__code__", None), "co_names", ())
     return True
-
-
-def check() -> None:
-    """Raise pieces.Untrusted when the fast path cannot rely on this WeasyPrint."""
-    reason = problem()
-    if reason is not None:
-        raise pieces.Untrusted(reason)
 
 
 @contextmanager
@@ -389,32 +376,43 @@ def _no_clean(*_: object) -> None:
 
 
 @contextmanager
-def recording_fonts(laid: pieces.Laid) -> Iterator[None]:
-    """Note each font a piece embeds, before WeasyPrint subsets it (fonts.record); those left
-    to the join are embedded as a stub (their first bytes keep WeasyPrint's choice of font
-    type) and not subset here."""
+def embedding_fonts(laid: pieces.Laid | None = None) -> Iterator[None]:
+    """While a PDF is written: fonts sharing a resource name (sizes of one face) share their
+    Unicode maps and widths, as WeasyPrint 70 writes one dictionary for them all, the last
+    one's (text only the others drew went missing from copy and search). And for a piece
+    (`laid`), each font is noted first (fonts.record); those left to the join are embedded
+    as a stub (its first bytes keep WeasyPrint's choice of font type), not subset."""
     import weasyprint.pdf as weasyprint_pdf
 
     from masthead.editions.pdf.fonts import record
 
     original = weasyprint_pdf.build_fonts_dictionary
 
-    def recording(pdf: Any, fonts: Any, compress: Any, subset: Any, options: Any) -> Any:
+    def embedding(pdf: Any, fonts: Any, compress: Any, subset: Any, options: Any) -> Any:
+        groups: dict[str, list[Any]] = {}
         for font in fonts.values():
+            groups.setdefault(font.hash, []).append(font)
+        for group in groups.values():
+            if len(group) > 1 and not any(font.missing for font in group):  # Own glyph ids.
+                to_unicode = {k: v for font in group for k, v in font.to_unicode.items()}
+                widths = {k: v for font in group for k, v in font.widths.items()}
+                for font in group:
+                    font.to_unicode, font.widths = dict(to_unicode), dict(widths)
+        for font in fonts.values() if laid is not None else ():
             odd = font.bitmap or font.used_in_forms or font.missing or "fvar" in font.tables
-            odd = odd or font.png or font.svg or font.colr
-            data = bytes(font.file_content)
-            facts = pieces.EmbeddedFont(
-                font.hash, data, font.index, font.to_unicode, font.widths, not odd
+            plain = not (odd or font.png or font.svg or font.colr)
+            colour = bool(font.png or font.svg or font.colr)
+            what = (font.to_unicode, font.widths, plain, bool(font.missing), colour)
+            record(
+                laid, pieces.EmbeddedFont(font.hash, bytes(font.file_content), font.index, *what)
             )
-            record(laid, facts)
-        for font in fonts.values():
+        for font in fonts.values() if laid is not None else ():
             if laid.fonts[font.hash].mergeable:
                 font.file_content = font.file_content[:4]
                 font.clean = _no_clean
         return original(pdf, fonts, compress, subset, options)
 
-    weasyprint_pdf.build_fonts_dictionary = recording
+    weasyprint_pdf.build_fonts_dictionary = embedding
     try:
         yield
     finally:
