@@ -41,6 +41,7 @@ def _with_chinese(folder: Path) -> Path:
 _BUILD_BOTH = """
 import json, sys
 from pathlib import Path
+from masthead import build
 found = {}
 for mode in ("fast", "single"):
     out = Path(sys.argv[2]) / mode
@@ -99,15 +100,3 @@ def test_fast_pdf_is_one_pass_pdf(builds: Built, issue: str) -> None:
         assert fell_back == []
     if fonts == "without Noto":
         assert notdef  # Neither reproduction is covered by EB Garamond, Inter and DejaVu.
-
-
-def test_with_noto_the_japanese_issue_is_laid_out_in_pieces(builds: Built) -> None:
-    """Where the machine has Noto CJK (setup.sh installs it), the fast path does the work."""
-    fonts, built = builds
-    has_cjk = subprocess.run(
-        ["fc-list", ":lang=ja"], capture_output=True, text=True, check=False
-    ).stdout.strip()
-    if fonts != "machine's fonts" or not has_cjk:
-        pytest.skip("needs Noto CJK (fonts-noto-cjk)")
-    _, warnings = built["japanese"]["fast"]
-    assert not any(ONE_PASS in w or ".notdef" in w for w in warnings)

@@ -109,3 +109,24 @@ def test_a_failed_check_gives_the_one_pass_pdf_and_one_warning(
     issue, _ = prepare(issue_folder, title="Checked")
     single = package_pdf(issue, render_pdf(issue, page_size_css(issue.publication.page_size)))
     assert page_differences(result.outputs[0].read_bytes(), single.data) == []
+
+
+def test_copied_text_is_the_source_text_ligatures_included(issue_folder: Path) -> None:
+    """The fonts the join subsets carry Unicode maps: PDFium reads every article's words as
+    they were written, "ffi", "fi" and "fl" ligatures included (only line breaks, hyphens
+    and spaces between differ)."""
+    import re
+
+    import pypdfium2
+
+    def squeezed(text: str) -> str:
+        return re.sub(r"[\s\ufffe\x02\u00ad-]+", "", text)
+
+    pdf = pypdfium2.PdfDocument(_fast(issue_folder).data)
+    read = squeezed("".join(page.get_textpage().get_text_range() for page in pdf))
+    assert "efficientofficefilesthefinalfiguresfirst" in read.lower()
+    for number, title in enumerate(TITLES):
+        body = (issue_folder / f"a{number}.md").read_text(encoding="utf-8").split("+++")[2]
+        paragraph = body.strip().split("\n\n")[1]  # The second: no footnote mark in it.
+        assert squeezed(paragraph) in read
+        assert f"Anoteon{title.lower()}." in read

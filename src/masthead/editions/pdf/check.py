@@ -37,7 +37,8 @@ class Promise:
     pages: int
     outline: list[tuple[str, int]]  # (title, page index) of each bookmark, in order.
     destinations: dict[str, int]  # Named destination: page index.
-    texts: list[Counter[str]]  # Each page's characters (see characters).
+    # Each page's characters (see characters); UNMAPPED, for each glyph that may give one.
+    texts: list[Counter[str]]
     merged: dict[str, set[int]] = field(default_factory=dict)  # Font: glyphs the join subset.
     tagged: bool = False
 
@@ -53,24 +54,29 @@ def characters(text: str) -> Counter[str]:
     return Counter(_UNCOUNTED.sub("", text))
 
 
-def piece_characters(data: bytes, fonts: dict[str, Any]) -> list[str]:
-    """Each page's characters as a piece drew them: each glyph shown with ink, as its font's
-    Unicode map gives it (`fonts`: resource name: FontUse); PDFium reads no text of glyphs
-    without ink. Not PDFium's reading of the piece itself: with stubs for fonts, it loses
-    characters. Sorted, to be counted (see characters)."""
+# Stands for a glyph drawn with ink but without text in its font's Unicode map (the second
+# glyph of a cluster, often): PDFium may read a character from the font for it, or none.
+UNMAPPED = "\uffff"
+
+
+def piece_glyphs(data: bytes, fonts: dict[str, Any]) -> list[dict[str, dict[int, int]]]:
+    """Each page's glyphs drawn with ink, counted by font (resource name) and glyph id: the
+    text check reads them through the Unicode maps the joined PDF has (PDFium reads no text of
+    glyphs without ink). Not PDFium's reading of the piece itself: with stubs for fonts, it
+    loses characters. `fonts`: resource name: FontUse."""
     import pikepdf
 
     found = []
     pdf = pikepdf.open(io.BytesIO(data))
     for drawn in _drawn(pdf):
-        text: list[str] = []
+        counts: dict[str, dict[int, int]] = {}
         for key, font in drawn.fonts.items():
-            use = fonts.get(str(font.get("/BaseFont", "/")).lstrip("/").split("+")[0])
-            if use is None:
-                continue
-            maps, empty = use.to_unicode, use.empty
-            text += [maps.get(gid, "") for gid in drawn.glyph_list(key) if gid not in empty]
-        found.append("".join(sorted(_UNCOUNTED.sub("", "".join(text)))))
+            name = str(font.get("/BaseFont", "/")).lstrip("/").split("+")[0]
+            use = fonts.get(name)
+            if use is not None:
+                inked = Counter(g for g in drawn.glyph_list(key) if g not in use.empty)
+                counts[name] = dict(Counter(counts.get(name, {})) + inked)
+        found.append(counts)
     return found
 
 
@@ -108,10 +114,11 @@ def _pages(pdf: Any, promise: Promise) -> str | None:
 def _text(texts: list[str], promise: Promise) -> str | None:
     """Each page's text as PDFium reads it has the characters the pieces drew there, each as
     often (in any order: PDFium orders runs of text as it sees fit)."""
-    for index, (text, expected) in enumerate(zip(texts, promise.texts, strict=True)):
-        found = characters(text)
-        if found != expected:
-            extra, lost = found - expected, expected - found
+    for index, (text, promised) in enumerate(zip(texts, promise.texts, strict=True)):
+        found, expected = characters(text), Counter(promised)
+        unmapped = expected.pop(UNMAPPED, 0)
+        extra, lost = found - expected, expected - found
+        if lost or extra.total() > unmapped:
             what = ", ".join(f"{c!r} {'+' if c in extra else '-'}" for c in [*extra, *lost][:3])
             return f"page {index + 1}: {what}"
     return None
@@ -362,17 +369,28 @@ def _mcids(element: Any) -> set[int]:
 
 
 def promised_characters(
-    laid: Sequence[Laid], numbers: dict[str, int], overlay_texts: Sequence[str]
+    laid: Sequence[Laid],
+    numbers: dict[str, int],
+    overlay_texts: Sequence[str],
+    merged: dict[str, dict[int, str]],
 ) -> list[Counter[str]]:
-    """Each joined page's characters: its piece's, the page numbers set in its placeholders
-    and folio marks instead of their figure spaces and zeros (see set_numbers), and the
-    overlay's text."""
+    """Each joined page's characters: its piece's glyphs through the Unicode maps the join
+    wrote (`merged`, else the piece's own), the page numbers set in its placeholders and
+    folio marks instead of their figure spaces and zeros (see set_numbers), and the overlay's
+    text."""
     found: list[Counter[str]] = []
     issue_page = 0
     for part in laid:
         for n in range(part.pages):
             issue_page += 1
-            chars = Counter(part.texts[n])
+            chars: Counter[str] = Counter()
+            for name, counts in part.glyphs[n].items():
+                use = part.fonts[name]
+                maps = merged.get(name, use.to_unicode) if use.mergeable else use.to_unicode
+                for gid, count in counts.items():
+                    text = _UNCOUNTED.sub("", maps.get(gid, "")) if maps.get(gid) else UNMAPPED
+                    for char in text:
+                        chars[char] += count
             for place in part.placeholders:
                 if place.page == n and place.target in numbers and place.glyphs is not None:
                     chars.update(str(numbers[place.target]))

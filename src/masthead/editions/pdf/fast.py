@@ -35,14 +35,15 @@ import functools
 import hashlib
 import pickle
 import re
+import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from masthead.editions.pdf import weasy
 from masthead.editions.pdf.check import check
-from masthead.editions.pdf.fonts import forget_sent, start_subsets, unsubset_fonts
+from masthead.editions.pdf.fonts import start_subsets, unsubset_fonts
 from masthead.editions.pdf.join import join
 from masthead.editions.pdf.layout import lay_out
 from masthead.editions.pdf.numbers import stamp_ok
@@ -139,10 +140,9 @@ def build_fast(
     if reason is not None:
         raise Untrusted(reason)
     chunks = split(html)
-    forget_sent()
     pool = _LazyWorkers(jobs, workers)
     try:
-        return _build_fast(issue, html, chunks, variant, cache_dir, pool, reuse)
+        return _build_fast(_Job(issue, html, variant, cache_dir, reuse), chunks, pool)
     finally:
         pool.close()
 
@@ -171,15 +171,27 @@ class _LazyWorkers:
             self.own.close()
 
 
-def _build_fast(
-    issue: Issue,
-    html: str,
-    chunks: list[Chunk],
-    variant: str,
-    cache_dir: Path | None,
-    workers: _LazyWorkers,
-    reuse: bool = True,
-) -> FastOutput:
+@dataclass(frozen=True)
+class _Job:
+    """One fast build: its issue and HTML, how, where its pieces are cached, and its id."""
+
+    issue: Issue
+    html: str
+    variant: str
+    cache_dir: Path | None
+    reuse: bool  # Read pieces from the cache (else only write them).
+    build: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+
+def _build_fast(job: _Job, chunks: list[Chunk], workers: _LazyWorkers) -> FastOutput:
+    issue, html, variant, cache_dir, reuse = (
+        job.issue,
+        job.html,
+        job.variant,
+        job.cache_dir,
+        job.reuse,
+    )
+    build = job.build
     asset_hashes = _asset_hashes(issue)
     image_sizes = {a.href: a.source.stat().st_size for a in issue.assets if a.source.is_file()}
     laid: dict[str, Laid] = {}  # By chunk key.
@@ -204,7 +216,7 @@ def _build_fast(
         # Longest first: a long article started last would leave the other workers idle.
         longest = sorted(todo.items(), key=lambda item: -_cost(item[1], image_sizes))
         futures = {
-            key: pool.submit(lay_out, chunk, issue.assets, variant, _draft(chunks, chunk))
+            key: pool.submit(lay_out, chunk, issue.assets, variant, _draft(chunks, chunk), build)
             for key, chunk in longest
         }
         if futures and segments:

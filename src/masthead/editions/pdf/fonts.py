@@ -42,12 +42,16 @@ def subset_font(data: bytes, index: int, glyphs: Sequence[int]) -> bytes | None:
         return None
 
 
-_SENT: set[str] = set()  # Font files this process has already sent with a piece.
+_SENT: set[str] = set()  # Font files this process has already sent with a piece...
+_SENT_IN: list[str] = [""]  # ...in this build.
 
 
-def forget_sent() -> None:
-    """Pieces laid out in this process send each font file once per build, not once ever."""
-    _SENT.clear()
+def sending_for(build: str) -> None:
+    """Pieces send each font file once per build (`build`: its id), not once ever: a process
+    (this one, or a worker kept for several builds) forgets what it sent for another build."""
+    if _SENT_IN[0] != build:
+        _SENT.clear()
+        _SENT_IN[0] = build
 
 
 def record(laid: Laid, font: EmbeddedFont) -> None:
@@ -65,7 +69,8 @@ def record(laid: Laid, font: EmbeddedFont) -> None:
     to_unicode, widths = dict(font.to_unicode), dict(font.widths)
     if use is not None:
         mergeable = mergeable and use.mergeable and use.digest == digest
-        to_unicode, widths = use.to_unicode | to_unicode, use.widths | widths
+        # The first text a glyph was drawn for is its text, as in one pass.
+        to_unicode, widths = to_unicode | use.to_unicode, use.widths | widths
     empty = _empty(font) | (use.empty if use is not None else frozenset())
     laid.fonts[font.name] = FontUse(digest, font.index, to_unicode, widths, mergeable, empty)
     laid.notdef = laid.notdef or font.notdef
@@ -129,6 +134,18 @@ class Subsets(dict):  # type: ignore[type-arg]
                 cache_files[file] = data
 
 
+def merged_maps(laid: Sequence[Laid]) -> dict[str, dict[int, str]]:
+    """The Unicode map the join writes for each font it subsets for the issue: a glyph's
+    text is the first the issue drew it for, as in one pass."""
+    maps: dict[str, dict[int, str]] = {}
+    for name, found in _mergeable_uses(laid).items():
+        merged: dict[int, str] = {}
+        for use in found:
+            merged = use.to_unicode | merged
+        maps[name] = merged
+    return maps
+
+
 def _mergeable_uses(laid: Sequence[Laid]) -> dict[str, list[FontUse]]:
     """Each font's uses by the pieces that left it to the join (see record)."""
     uses: dict[str, list[FontUse]] = {}
@@ -151,7 +168,7 @@ def start_subsets(
             continue  # merge_fonts says why.
         to_unicode: dict[int, str] = {}
         for use in found:
-            to_unicode |= use.to_unicode
+            to_unicode = use.to_unicode | to_unicode  # The first piece's text wins.
         key = hashlib.sha256(
             f"{VERSION}\0{found[0].digest}\0{found[0].index}\0{sorted(to_unicode.items())}".encode()
         ).hexdigest()[:32]
@@ -197,7 +214,7 @@ def merge_fonts(out: Any, laid: Sequence[Laid], subsets: dict[str, Future]) -> N
         to_unicode: dict[int, str] = {}
         widths: dict[int, float] = {}
         for use in found:
-            to_unicode |= use.to_unicode
+            to_unicode = use.to_unicode | to_unicode  # The first piece's text wins.
             widths |= use.widths
         program = subsets[name].result() if name in subsets else None
         if program is None or not widths:

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from masthead.editions.pdf.check import Promise, page_texts, promised_characters
-from masthead.editions.pdf.fonts import merge_fonts
+from masthead.editions.pdf.fonts import merge_fonts, merged_maps
 from masthead.editions.pdf.numbers import set_numbers
 from masthead.editions.pdf.output import page_map
 from masthead.editions.pdf.pieces import PT, Laid, NotApplicable
@@ -101,12 +101,9 @@ def join(
     for source in sources + overlays:
         source.close()
     overlay_texts = [text for data in overlay_pdfs for text in page_texts(data)]
-    texts = promised_characters(laid, numbers, overlay_texts)
-    merged: dict[str, set[int]] = {}
-    for part in laid:
-        for name, use in part.fonts.items():
-            if use.mergeable:
-                merged.setdefault(name, set()).update(use.to_unicode)
+    maps = merged_maps(laid)
+    texts = promised_characters(laid, numbers, overlay_texts, maps)
+    merged = {name: set(found) for name, found in maps.items()}
     promise = Promise(total, _promised_outline(flat), promised, texts, merged, tagged)
     starts = page_map(
         SimpleNamespace(pages=[SimpleNamespace(anchors=part.anchors[n]) for part, n in flat])

@@ -9,8 +9,8 @@ from typing import Any
 
 from masthead.editions.pdf import single, weasy
 from masthead.editions.pdf.assets import ASSET_BASE, asset_fetcher
-from masthead.editions.pdf.check import piece_characters
-from masthead.editions.pdf.fonts import forget_sent
+from masthead.editions.pdf.check import piece_glyphs
+from masthead.editions.pdf.fonts import sending_for
 from masthead.editions.pdf.output import collect_warnings
 from masthead.editions.pdf.pieces import (
     PAGE_SENTINEL,
@@ -40,11 +40,15 @@ def stylesheet(css: str, fetcher: Any) -> Any:
     return _SHEETS[key]
 
 
-def lay_out(chunk: Chunk, assets: tuple[Asset, ...], variant: str, draft: bool = False) -> Laid:
+def lay_out(
+    chunk: Chunk, assets: tuple[Asset, ...], variant: str, draft: bool = False, build: str = ""
+) -> Laid:
     """Lay out one chunk and write its PDF (runs in a worker process).
 
     A `draft` only counts the pages and finds the anchors: no PDF is written (the front
-    matter's first layout, which is always done again with the page numbers)."""
+    matter's first layout, which is always done again with the page numbers). `build`: the
+    build's id (see fonts.sending_for)."""
+    sending_for(build)
     fetcher = asset_fetcher(SimpleNamespace(assets=assets))
     sheets = [stylesheet(chunk.css, fetcher)] if chunk.css else []
     sheets.append(stylesheet(f"@page :first {{ counter-set: page {PAGE_SENTINEL} }}", fetcher))
@@ -83,7 +87,7 @@ def lay_out(chunk: Chunk, assets: tuple[Asset, ...], variant: str, draft: bool =
                 pdf_variant=None if variant == "none" else variant,
                 pdf_tags=variant != "none",
             )
-    laid.texts = piece_characters(laid.pdf, laid.fonts)
+    laid.glyphs = piece_glyphs(laid.pdf, laid.fonts)
     laid.placeholders = [_with_digits(laid, place) for place in laid.placeholders]
     for mark in laid.folio_marks:
         if _digits_room(laid, mark.glyphs, mark.glyphs.digits[0][0]) is None:
@@ -116,7 +120,6 @@ def _digits_room(laid: Laid, glyphs: Glyphs, drawn: int) -> FontUse | None:
 def warm(language: str = "") -> None:
     """Start a worker: fonts set up, nothing kept from the parent process."""
     _SHEETS.clear()
-    forget_sent()
     weasy.reset_process()
     if language:
         # Reading a hyphenation dictionary takes a chunk's first layout 0.15 s: read it now,

@@ -10,7 +10,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-VERSION = "10"  # Of the chunk cache format and method: a change here lays everything out anew.
+VERSION = "12"  # Of the chunk cache format and method: a change here lays everything out anew.
 
 
 SENTINEL = -7_000_003  # The page value given to a reference whose number is not known yet.
@@ -170,7 +170,8 @@ class Laid:
     table_headers: bool = False  # Whether the chunk has <th>: ids in its structure tree.
     # Font files before subsetting, by digest: sent once per worker, kept beside the cache.
     font_files: dict[str, bytes] = field(default_factory=dict)
-    texts: list[str] = field(default_factory=list)  # Each page's characters (check.py).
+    # Each page's glyphs drawn with ink: font name: glyph id: how many (check.piece_glyphs).
+    glyphs: list[dict[str, dict[int, int]]] = field(default_factory=list)
     notdef: bool = False  # Whether some text had no font (drawn as .notdef boxes).
 
     @property

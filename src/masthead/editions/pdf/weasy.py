@@ -394,7 +394,7 @@ def embedding_fonts(laid: pieces.Laid | None = None) -> Iterator[None]:
             groups.setdefault(font.hash, []).append(font)
         for group in groups.values():
             if len(group) > 1 and not any(font.missing for font in group):  # Own glyph ids.
-                to_unicode = {k: v for font in group for k, v in font.to_unicode.items()}
+                to_unicode = {k: v for f in group[::-1] for k, v in f.to_unicode.items()}
                 widths = {k: v for font in group for k, v in font.widths.items()}
                 for font in group:
                     font.to_unicode, font.widths = dict(to_unicode), dict(widths)
