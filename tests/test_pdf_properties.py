@@ -27,7 +27,9 @@ from masthead.editions.pdf.single import package_pdf, page_size_css
 from masthead.render.documents import render_pdf
 
 settings.register_profile("ci", max_examples=25, derandomize=True, deadline=None, print_blob=True)
-settings.register_profile("long", max_examples=500, deadline=None, print_blob=True)
+# The long search: 500 random examples (HYPOTHESIS_LONG_EXAMPLES to budget another number).
+LONG = int(os.environ.get("HYPOTHESIS_LONG_EXAMPLES", "500"))
+settings.register_profile("long", max_examples=LONG, deadline=None, print_blob=True)
 PROFILE = settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 WORDS = {
