@@ -11,7 +11,7 @@ import re
 import sys
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,14 +92,15 @@ def check(data: bytes, promise: Promise, pool: Pool, jobs: int = 2) -> None:
     ]
     pdf = pikepdf.open(io.BytesIO(data))
     pages = _drawn(pdf)
-    for name, problem in (
+    checks: list[tuple[str, Callable[[], str | None]]] = [
         ("page count", lambda: _pages(pdf, promise)),
         ("fonts", lambda: _fonts(pages, promise)),
         ("text", lambda: _text([t for part in parts for t in part.result()], promise)),
         ("outline", lambda: _outline(pdf, promise)),
         ("named destinations", lambda: _destinations(pdf, promise)),
         ("structure tree", lambda: _structure(pdf, pages) if promise.tagged else None),
-    ):
+    ]
+    for name, problem in checks:
         found = problem()
         if found:
             raise Untrusted(f"the joined PDF failed its {name} check ({found})")
@@ -208,9 +209,10 @@ def _read(owner: Any, resources: Any, drawn: _Drawn, seen: set[Any], top: bool) 
     if b"(" in data and b")" in data and (b"Tj" in data or b"TJ" in data):
         data = pikepdf.unparse_content_stream(
             [
-                (operands, operator)
-                for operands, operator in pikepdf.parse_content_stream(owner)
-                if str(operator) in ("Tf", "Tj", "TJ", "BDC", "Do")
+                (instruction.operands, instruction.operator)
+                for instruction in pikepdf.parse_content_stream(owner)
+                if isinstance(instruction, pikepdf.ContentStreamInstruction)
+                and str(instruction.operator) in ("Tf", "Tj", "TJ", "BDC", "Do")
             ]
         )  # Literal strings rewritten as the hex strings read here.
     fonts = resources.get("/Font", {})

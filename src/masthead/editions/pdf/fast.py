@@ -152,7 +152,8 @@ class _LazyWorkers:
     rebuild after one edit lays out that article in this process, without a pool to start."""
 
     def __init__(self, jobs: int, given: Workers | None) -> None:
-        self.jobs, self.given, self.own = jobs, given, None
+        self.jobs, self.given = jobs, given
+        self.own: Workers | None = None
         self.inline = Workers(1)
 
     def for_batch(self, size: int) -> Workers:

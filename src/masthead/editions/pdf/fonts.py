@@ -174,7 +174,7 @@ def start_subsets(
         ).hexdigest()[:32]
         file = cache_dir / f"subset-{key}.bin" if cache_dir is not None else None
         if file is not None and file.is_file():
-            done: Future = Future()
+            done: Future[bytes | None] = Future()
             done.set_result(file.read_bytes())
             jobs[name] = done
             jobs.keys_used.add(key)
@@ -189,7 +189,7 @@ def start_subsets(
     return jobs
 
 
-def merge_fonts(out: Any, laid: Sequence[Laid], subsets: dict[str, Future]) -> None:
+def merge_fonts(out: Any, laid: Sequence[Laid], subsets: dict[str, Future[Any]]) -> None:
     """One subset of each font for the whole issue, instead of one in every chunk.
 
     WeasyPrint keeps glyph ids when it subsets, so every chunk's text can use a subset made

@@ -23,7 +23,7 @@ def join(
     laid: Sequence[Laid],
     numbers: dict[str, int],
     overlay_pdfs: Sequence[bytes],
-    subsets: dict[str, Future],
+    subsets: dict[str, Future[Any]],
     identifier: bytes = b"",
 ) -> tuple[bytes, int, tuple[PageStart, ...], Promise]:
     """Join the chunks' pages, then stamp folios and page references; rebuild dests, outline.
@@ -40,7 +40,7 @@ def join(
     sources = [out] + [pikepdf.open(io.BytesIO(part.pdf)) for part in laid[1:]]
     with warnings.catch_warnings():
         # "does not preserve named destinations": the join makes them anew, for the issue.
-        warnings.simplefilter("ignore", pikepdf.exceptions.PageCopyWarning)  # type: ignore[attr-defined]
+        warnings.simplefilter("ignore", pikepdf.exceptions.PageCopyWarning)
         for source in sources[1:]:
             out.pages.extend(source.pages)
     merge_fonts(out, laid, subsets)
@@ -124,7 +124,7 @@ def _outline(out: Any, tree: Any) -> None:
     import pikepdf
 
     def add(items: Any, parent: Any) -> Any:
-        made = []
+        made: list[Any] = []
         count = len(items)
         for label, (page, x, y), children, state in items:
             node = out.make_indirect(

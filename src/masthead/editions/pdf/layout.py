@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import replace
-from types import SimpleNamespace
 from typing import Any
 
 from masthead.editions.pdf import single, weasy
-from masthead.editions.pdf.assets import ASSET_BASE, asset_fetcher
+from masthead.editions.pdf.assets import ASSET_BASE, fetcher_for
 from masthead.editions.pdf.check import piece_glyphs
 from masthead.editions.pdf.fonts import sending_for
 from masthead.editions.pdf.output import collect_warnings
@@ -49,7 +48,7 @@ def lay_out(
     matter's first layout, which is always done again with the page numbers). `build`: the
     build's id (see fonts.sending_for)."""
     sending_for(build)
-    fetcher = asset_fetcher(SimpleNamespace(assets=assets))
+    fetcher = fetcher_for(assets)
     sheets = [stylesheet(chunk.css, fetcher)] if chunk.css else []
     sheets.append(stylesheet(f"@page :first {{ counter-set: page {PAGE_SENTINEL} }}", fetcher))
     # Page references to another chunk's anchors print a number or a placeholder.

@@ -82,7 +82,7 @@ def known_targets(
     lookup, render_value = targets.TargetCollector.lookup_target, counters.CounterStyle.render_value
 
     def patched_lookup(
-        self, anchor_token: Any, source_box: Any, css_token: Any, parse_again: Any
+        self: Any, anchor_token: Any, source_box: Any, css_token: Any, parse_again: Any
     ) -> Any:
         token = anchor_token
         if token[0] == "attr()":
@@ -100,7 +100,7 @@ def known_targets(
             return item
         return lookup(self, anchor_token, source_box, css_token, parse_again)
 
-    def patched_render(self, counter_value: Any, *args: Any, **kwargs: Any) -> Any:
+    def patched_render(self: Any, counter_value: Any, *args: Any, **kwargs: Any) -> Any:
         if counter_value == pieces.SENTINEL:
             return pieces.FIGURE_SPACE * digits
         if pieces.PAGE_SENTINEL <= counter_value < pieces.PAGE_SENTINEL + 1_000_000:
@@ -192,7 +192,7 @@ def _lines_and_texts(box: Any) -> tuple[list[Any], list[Any]]:
 
 def _align(box: Any) -> str:
     align = box.style["text_align_all"]
-    return {"start": "left", "end": "right", "justify": "left"}.get(align, align)
+    return str({"start": "left", "end": "right", "justify": "left"}.get(align, align))
 
 
 def _folio(box: Any, number: int) -> pieces.Folio | None:
@@ -221,7 +221,7 @@ def _text_width(text: str, style: Any) -> float:
     from weasyprint.text.line_break import create_layout, line_size
 
     layout = create_layout(text, style, None, None, 0)
-    return line_size(layout.get_first_line()[0], style)[0]
+    return float(line_size(layout.get_first_line()[0], style)[0])
 
 
 def _css_of(style: Any) -> str:
@@ -353,7 +353,7 @@ def _shape_digits(style: Any) -> pieces.Glyphs | None:
     )
 
 
-_FONTS: list = []
+_FONTS: list[Any] = []
 
 
 def font_config() -> Any:
@@ -398,7 +398,9 @@ def embedding_fonts(laid: pieces.Laid | None = None) -> Iterator[None]:
                 widths = {k: v for font in group for k, v in font.widths.items()}
                 for font in group:
                     font.to_unicode, font.widths = dict(to_unicode), dict(widths)
-        for font in fonts.values() if laid is not None else ():
+        if laid is None:
+            return original(pdf, fonts, compress, subset, options)
+        for font in fonts.values():
             odd = font.bitmap or font.used_in_forms or font.missing or "fvar" in font.tables
             plain = not (odd or font.png or font.svg or font.colr)
             colour = bool(font.png or font.svg or font.colr)
@@ -406,7 +408,7 @@ def embedding_fonts(laid: pieces.Laid | None = None) -> Iterator[None]:
             record(
                 laid, pieces.EmbeddedFont(font.hash, bytes(font.file_content), font.index, *what)
             )
-        for font in fonts.values() if laid is not None else ():
+        for font in fonts.values():
             if laid.fonts[font.hash].mergeable:
                 font.file_content = font.file_content[:4]
                 font.clean = _no_clean
@@ -449,7 +451,7 @@ def lay_out_overlay(text: str, sheets: Sequence[Any], fetcher: Any) -> bytes:
                 float(x) - box.position_x if x is not None else 0,
                 float(element.get("data-baseline")) - box.position_y - box.baseline,
             )
-    return rendered.write_pdf()
+    return bytes(rendered.write_pdf())
 
 
 def _before_drawing(box: Any) -> None:
