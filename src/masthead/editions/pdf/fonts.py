@@ -16,16 +16,21 @@ from masthead.editions.pdf.pieces import VERSION, EmbeddedFont, FontUse, Laid, N
 _DROP_TABLES = ("BASE", "DSIG", "EBDT", "EBLC", "EBSC", "GPOS", "GSUB", "JSTF", "LTSH", "PCLT")
 
 
-def subset_font(data: bytes, index: int, glyphs: Sequence[int]) -> bytes | None:
+def subset_font(
+    data: bytes, index: int, glyphs: Sequence[int], notdef: bool = False, hinting: bool = False
+) -> bytes | None:
     """The font (face `index` of a file or collection) subset to these glyph ids, which keep
     their numbers (the pages draw by glyph id); as WeasyPrint 70 makes its subsets, with
     HarfBuzz's hb-subset, but through uharfbuzz rather than WeasyPrint's private bindings.
-    None when HarfBuzz cannot subset it."""
+    One pass subsets through here too (weasy.embedding_fonts): the same HarfBuzz gives the
+    same outlines. `notdef`: keep the .notdef box's outline. None when HarfBuzz cannot."""
     import uharfbuzz as hb
 
     if not glyphs:
         return None
     flags = hb.SubsetFlags.PASSTHROUGH_UNRECOGNIZED | hb.SubsetFlags.DESUBROUTINIZE
+    if notdef:
+        flags |= hb.SubsetFlags.NOTDEF_OUTLINE
     try:
         face = hb.Face(hb.Blob(data), index)
         # First the glyphs, in place; then the empty ones after the last used are cut off.
@@ -36,7 +41,7 @@ def subset_font(data: bytes, index: int, glyphs: Sequence[int]) -> bytes | None:
         kept = hb.subset(face, first)
         second = hb.SubsetInput()
         second.glyph_set.add_range(0, max(glyphs))
-        second.flags = flags | hb.SubsetFlags.NO_HINTING
+        second.flags = flags if hinting else flags | hb.SubsetFlags.NO_HINTING
         return hb.subset(kept, second).blob.data or None
     except (RuntimeError, ValueError):
         return None
@@ -70,7 +75,7 @@ def record(laid: Laid, font: EmbeddedFont) -> None:
     if use is not None:
         mergeable = mergeable and use.mergeable and use.digest == digest
         # The first text a glyph was drawn for is its text, as in one pass.
-        to_unicode, widths = to_unicode | use.to_unicode, use.widths | widths
+        to_unicode, widths = to_unicode | use.to_unicode, widest(use.widths, widths)
     empty = _empty(font) | (use.empty if use is not None else frozenset())
     laid.fonts[font.name] = FontUse(digest, font.index, to_unicode, widths, mergeable, empty)
     laid.notdef = laid.notdef or font.notdef
@@ -146,6 +151,16 @@ def merged_maps(laid: Sequence[Laid]) -> dict[str, dict[int, str]]:
     return maps
 
 
+def widest(*found: dict[int, float]) -> dict[int, float]:
+    """Widths of glyphs measured at several sizes (which round apart by a unit): the widest,
+    whatever the order, so that one pass and the join write the same (weasy.embedding_fonts)."""
+    widths: dict[int, float] = {}
+    for each in found:
+        for gid, width in each.items():
+            widths[gid] = max(width, widths.get(gid, width))
+    return widths
+
+
 def _mergeable_uses(laid: Sequence[Laid]) -> dict[str, list[FontUse]]:
     """Each font's uses by the pieces that left it to the join (see record)."""
     uses: dict[str, list[FontUse]] = {}
@@ -215,7 +230,7 @@ def merge_fonts(out: Any, laid: Sequence[Laid], subsets: dict[str, Future[Any]])
         widths: dict[int, float] = {}
         for use in found:
             to_unicode = use.to_unicode | to_unicode  # The first piece's text wins.
-            widths |= use.widths
+            widths = widest(widths, use.widths)
         program = subsets[name].result() if name in subsets else None
         if program is None or not widths:
             # The pieces only hold a stub of this font: without it there is no PDF to make.

@@ -5,6 +5,7 @@ and the one pass does without the speed-ups it takes from here."""
 
 from __future__ import annotations
 
+import functools
 import importlib
 import itertools
 from collections.abc import Iterator, Sequence
@@ -13,10 +14,11 @@ from types import SimpleNamespace
 from typing import Any
 
 from masthead.editions.pdf import pieces
+from masthead.editions.pdf.assets import ASSET_BASE
+from masthead.editions.pdf.fonts import record, subset_font, widest
 
 TESTED = "70."  # WeasyPrint versions the fast path is tested on (pyproject pins 70.x).
-# Module: names in it (a dotted name is an attribute of an attribute). "Class.__init__:name"
-# is an attribute set on instances.
+# Module: names in it (dotted: attributes of attributes; "Class.__init__:a,b": set on instances).
 REQUIRED = {
     "weasyprint.css.targets": "TargetCollector.lookup_target TargetLookupItem "
     "anchor_name_from_token",
@@ -28,8 +30,8 @@ REQUIRED = {
     "weasyprint.text.ffi": "FROM_UNITS ffi pango harfbuzz",
     "weasyprint.text.fonts": "get_pango_font_key FontConfiguration",
     "weasyprint.pdf": "build_fonts_dictionary",
-    "weasyprint.pdf.fonts": "Font.__init__:file_content Font.__init__:missing "
-    "Font.__init__:to_unicode Font.__init__:widths Font.__init__:png Font.__init__:colr",
+    "weasyprint.pdf.fonts": "Font.subset Font.clean "
+    "Font.__init__:file_content,index,hash,missing,to_unicode,widths,bitmap,png,svg,colr",
     "weasyprint.layout": "make_margin_boxes",
     "weasyprint.document": "Page.__init__:_page_box",
 }
@@ -60,9 +62,8 @@ def _has(module: Any, name: str) -> bool:
         found = getattr(found, part, None)
         if found is None:
             return False
-    if attribute:  # Set in the method's code: its co_names hold it.
-        return attribute in getattr(getattr(found, "__code__", None), "co_names", ())
-    return True
+    names = getattr(getattr(found, "__code__", None), "co_names", ())  # Set in that code.
+    return all(name in names for name in attribute.split(",") if name)
 
 
 @contextmanager
@@ -279,10 +280,8 @@ _GLYPHS: dict[str, pieces.Glyphs | None] = {}
 
 
 def _glyphs(style: Any) -> pieces.Glyphs | None:
-    """The figure space and digits of this type, shaped as WeasyPrint shapes a text box (alone
-    and in pairs, for kerning), with the widths it writes for them
-    (weasyprint.draw.text.draw_first_line). None when they do not all come from one font, or
-    shape with offsets."""
+    """The figure space and digits of this type as WeasyPrint shapes and writes them (alone and
+    in pairs, for kerning); None unless all from one font, shaped without offsets."""
     key = _css_of(style) + str(style["lang"])
     if key not in _GLYPHS:
         _GLYPHS[key] = _shape_digits(style)
@@ -371,8 +370,12 @@ def reset_process() -> None:
     font_config()
 
 
-def _no_clean(*_: object) -> None:
-    pass
+def _subset(font: Any, to_unicode: Any, hinting: Any) -> None:
+    """Font.subset, through uharfbuzz (fonts.subset_font) as the join subsets."""
+    if to_unicode:
+        glyphs = sorted(to_unicode)
+        found = subset_font(font.file_content, font.index, glyphs, bool(font.missing), hinting)
+        font.file_content = found or font.file_content
 
 
 @contextmanager
@@ -384,8 +387,6 @@ def embedding_fonts(laid: pieces.Laid | None = None) -> Iterator[None]:
     as a stub (its first bytes keep WeasyPrint's choice of font type), not subset."""
     import weasyprint.pdf as weasyprint_pdf
 
-    from masthead.editions.pdf.fonts import record
-
     original = weasyprint_pdf.build_fonts_dictionary
 
     def embedding(pdf: Any, fonts: Any, compress: Any, subset: Any, options: Any) -> Any:
@@ -395,9 +396,11 @@ def embedding_fonts(laid: pieces.Laid | None = None) -> Iterator[None]:
         for group in groups.values():
             if len(group) > 1 and not any(font.missing for font in group):  # Own glyph ids.
                 to_unicode = {k: v for f in group[::-1] for k, v in f.to_unicode.items()}
-                widths = {k: v for font in group for k, v in font.widths.items()}
+                widths = widest(*(font.widths for font in group))
                 for font in group:
                     font.to_unicode, font.widths = dict(to_unicode), dict(widths)
+        for font in fonts.values():
+            font.subset = functools.partial(_subset, font)
         if laid is None:
             return original(pdf, fonts, compress, subset, options)
         for font in fonts.values():
@@ -411,7 +414,7 @@ def embedding_fonts(laid: pieces.Laid | None = None) -> Iterator[None]:
         for font in fonts.values():
             if laid.fonts[font.hash].mergeable:
                 font.file_content = font.file_content[:4]
-                font.clean = _no_clean
+                font.clean = lambda *_: None
         return original(pdf, fonts, compress, subset, options)
 
     weasyprint_pdf.build_fonts_dictionary = embedding
@@ -426,8 +429,6 @@ def lay_out_overlay(text: str, sheets: Sequence[Any], fetcher: Any) -> bytes:
     `data-baseline` (and `data-x`) moved there."""
     from weasyprint import HTML, layout
     from weasyprint.formatting_structure import boxes
-
-    from masthead.editions.pdf.assets import ASSET_BASE
 
     # An overlay has no margin boxes, but WeasyPrint styles all sixteen of every page to find
     # that out: a third of the time of an overlay page. (Called from layout, imported there.)
