@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import nullcontext
 from typing import Any
 
 from masthead.editions.pdf import weasy
@@ -124,7 +125,8 @@ def package_pdf(
     variant = pdf_variant(variant)
     with collect_warnings() as log:
         _, document = lay_out(rendered.html, asset_fetcher(issue), known)
-        data = document.write_pdf(**write_options(issue, variant))
+        with weasy.embedding_fonts() if weasy.problem() is None else nullcontext():
+            data = document.write_pdf(**write_options(issue, variant))
     numbers = anchor_pages(document, link_targets(rendered.html))
     # Once each: a second layout repeats the first one's complaints.
     # Missing glyphs: one warning per font and script (glyphs.py).

@@ -24,7 +24,7 @@ def split(html: str, digits: int = DIGITS) -> list[Chunk]:
     body = root.find("body")
     if body is None or "break-page" not in body.get("class", "").split():
         raise NotApplicable("articles do not each start a page (article_break)")
-    runs: list[tuple[str, list]] = []
+    runs: list[tuple[str, list[Any]]] = []
     for child in body:
         if not isinstance(child.tag, str):
             continue
