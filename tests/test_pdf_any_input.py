@@ -92,7 +92,7 @@ def test_fast_pdf_is_one_pass_pdf(builds: Built, issue: str) -> None:
     assert page_differences(single, fast) == []
     # Text no font has (.notdef boxes, each with a warning) is laid out in one pass, as it
     # draws them; everything else is laid out in pieces and joined, and passes every check.
-    # One warning per font and script names the characters printed as boxes (editions/pdf/glyphs.py).
+    # One warning per font and script names the characters printed as boxes (pdf/glyphs.py).
     notdef = any("printed as boxes" in w for w in single_warnings)
     fell_back = [w for w in fast_warnings if ONE_PASS in w]
     if notdef:
