@@ -12,6 +12,7 @@ from ebooklib import epub
 from PIL import Image as PILImage
 
 from masthead.compose.people import sort_name
+from masthead.derived import DerivedFiles
 from masthead.model import Asset, Issue
 from masthead.render.documents import COVER_HREF, RenderedEpub
 
@@ -91,25 +92,40 @@ def accessibility_metadata(issue: Issue, has_pages: bool) -> list[tuple[str, str
     ]
 
 
-def epub_image(asset: Asset) -> bytes:
-    """Image bytes for e-readers: RGB, under about 4 megapixels; others pass through as they are."""
-    data = asset.source.read_bytes()
+ODD_MODES = {"CMYK", "I;16", "LAB"}  # Modes e-readers may not show: converted to RGB.
+EPUB_IMAGE = "epub-4mp-1"  # The cache's name (and version) for an image made fit for readers.
+
+
+def epub_image(asset: Asset, store: DerivedFiles | None = None) -> bytes:
+    """Image bytes for e-readers: RGB, under about 4 megapixels; others pass through as they are.
+    Those that must be converted or made smaller are kept in `store` by content: a rebuild does
+    not resize or encode them again."""
+    data = asset.data
     if asset.media_type not in {"image/jpeg", "image/png", "image/webp"}:
         return data
+    with PILImage.open(io.BytesIO(data)) as opened:  # Reads the header only.
+        fits = opened.width * opened.height <= MAX_IMAGE_PIXELS and opened.mode not in ODD_MODES
+    if fits:
+        return data
+    store = store or DerivedFiles(None)
+    cached = store.get(data, EPUB_IMAGE)
+    if cached is not None:
+        return cached
+    return store.put(data, EPUB_IMAGE, _fit_for_readers(data, asset.media_type))
+
+
+def _fit_for_readers(data: bytes, media_type: str) -> bytes:
     with PILImage.open(io.BytesIO(data)) as opened:
-        too_big = opened.width * opened.height > MAX_IMAGE_PIXELS
-        if not too_big and opened.mode not in {"CMYK", "I;16", "LAB"}:
-            return data
         opened.load()
         image: PILImage.Image = opened
-        if image.mode in {"CMYK", "LAB", "I;16"} or asset.media_type == "image/jpeg":
+        if image.mode in ODD_MODES or media_type == "image/jpeg":
             image = image.convert("RGB")
-        if too_big:
+        if image.width * image.height > MAX_IMAGE_PIXELS:
             scale = (MAX_IMAGE_PIXELS / (image.width * image.height)) ** 0.5
             size = (int(image.width * scale), int(image.height * scale))
             image = image.resize(size, PILImage.Resampling.LANCZOS)
         out = io.BytesIO()
-        kind = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}[asset.media_type]
+        kind = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}[media_type]
         image.save(out, kind, **({"quality": 88} if kind != "PNG" else {"optimize": True}))
         return out.getvalue()
 
@@ -120,8 +136,10 @@ def package_epub(
     modified: dt.datetime,
     cover_jpeg: bytes,
     has_pages: bool = False,
+    store: DerivedFiles | None = None,
 ) -> bytes:
-    """The EPUB file's bytes: reproducible for the same input and `modified` time."""
+    """The EPUB file's bytes: reproducible for the same input and `modified` time. `store`:
+    where images made fit for readers are kept between builds."""
     pub = issue.publication
     info = issue.info
     book = epub.EpubBook()
@@ -205,7 +223,7 @@ def package_epub(
                 uid=f"img-{n}",
                 file_name=asset.href,
                 media_type=asset.media_type,
-                content=epub_image(asset),
+                content=epub_image(asset, store),
             )
         )
     book.add_item(epub.EpubNcx())

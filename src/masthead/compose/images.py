@@ -1,0 +1,447 @@
+"""Images: every file an article or the issue shows, found inside the publication and checked
+before any edition is made.
+
+- Only files inside the publication's folders (the issue folder, its publication folder, the site
+  root) are read: a `../`, an absolute path or a symlink that leads elsewhere is an error.
+- Each image is decoded once: a decompression bomb (more pixels than Pillow accepts), a truncated
+  or corrupt file is an error naming it and the line that uses it, or, for a picture in an
+  article's body, which the words can do without, a warning and its alt text in its place.
+- An animated image prints its most telling frame (the one with the most visual information),
+  never a blank or black first frame.
+- An image printed below MIN_PRINT_PPI at the size the PDF gives it gets a warning.
+- SVG is sanitised (compose/svg.py).
+
+What decoding finds is kept by content in the build's state folder (derived.py), so a rebuild
+decodes nothing it has seen.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import warnings as python_warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import lxml.html
+from lxml import etree
+from PIL import Image as PILImage
+from PIL import UnidentifiedImageError
+
+from masthead.compose.links import LinkContext, body_line, site_image
+from masthead.compose.svg import SvgError, sanitise_svg
+from masthead.derived import DerivedFiles
+from masthead.errors import InputError
+from masthead.files import inside
+from masthead.model import Asset, BuildWarning, LoadedIssue, RawArticle
+from masthead.settings import key_line
+from masthead.sources.folder import outside_error
+from masthead.text import slugify
+
+IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".svg": "image/svg+xml",
+    ".webp": "image/webp",
+}
+FORMAT_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
+EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp"}
+# Pillow's own limit for a possible decompression bomb (about 89 megapixels, 9500 x 9500).
+MAX_PIXELS = PILImage.MAX_IMAGE_PIXELS or 89_478_485
+MIN_PRINT_PPI = 150
+# The frames of an animated image compared to find its most telling one, at most.
+MAX_FRAMES = 300
+MAX_FRAME_PIXELS = 60_000_000  # Summed over the frames compared.
+FACTS = "facts-1"  # The name (and version) of the cached facts of an image.
+MM_PER_CSS_PX = 25.4 / 96  # WeasyPrint shows an image's pixel as a CSS pixel.
+
+
+@dataclass(frozen=True)
+class PrintedPage:
+    """How templates/pdf/style.css sets images on a page size, in millimetres: the column
+    (`max-width: 100%`), the height limits of body and lead images, the cover art's box."""
+
+    column: float
+    figure: float
+    lead: float
+    cover: tuple[float, float]  # Page minus the cover's padding; the art takes 45% of its height.
+
+
+def _page(width: float, height: float, margins: float, figure: float, lead: float) -> PrintedPage:
+    return PrintedPage(width - margins, figure, lead, (width - 36, (height - 32) * 0.45))
+
+
+PRINTED_PAGES = {
+    "a4": _page(210, 297, 60, 115, 112),
+    "letter": _page(215.9, 279.4, 64, 105, 105),
+    "a5": _page(148, 210, 32, 80, 72),
+    "tablet": _page(152.4, 228.6, 34, 88, 80),
+}
+PRINTED_PAGES["6in 9in"] = PRINTED_PAGES["tablet"]
+
+
+@dataclass(frozen=True)
+class ImageRules:
+    """What a build asks of the images it reads."""
+
+    roots: tuple[Path, ...] = ()  # Folders files may come from; () : anywhere.
+    page_size: str | None = None  # The PDF's page size ("a4", "A4", "letter"…); None: no PDF.
+    store: DerivedFiles = field(default_factory=lambda: DerivedFiles(None))
+
+    @property
+    def page(self) -> PrintedPage | None:
+        return PRINTED_PAGES.get((self.page_size or "").strip().lower())
+
+
+@dataclass(frozen=True)
+class ImageFacts:
+    """What decoding an image found."""
+
+    media_type: str
+    width: int | None = None
+    height: int | None = None
+    frame: int | None = None  # An animated image's most telling frame; None: its first.
+    problem: str = ""  # Why it cannot be used ("" when it can), like "is truncated".
+
+
+def is_remote(src: str) -> bool:
+    """A URL with a scheme or a host: never fetched (the outputs stay offline)."""
+    parts = urlsplit(src)
+    return bool(parts.scheme) or src.startswith("//")
+
+
+def find_image(
+    src: str, raw: RawArticle, line: int | None, roots: tuple[Path, ...], links: LinkContext
+) -> Path:
+    """The file a local image reference names: relative to the article, or site-absolute
+    ("/img/x.png", in its static site). It must exist, be an image type masthead ships, and lie
+    inside `roots` (when given)."""
+    path = site_image(src, raw, line, links) or (raw.path.parent / unquote(urlsplit(src).path))
+    path = path.resolve()
+    if roots and not inside(path, roots):
+        raise outside_error(f"image {src}", path, raw.path, line)
+    if path.suffix.lower() not in IMAGE_TYPES:
+        raise InputError(
+            f"unsupported image type: {src}", raw.path, line, "use PNG, JPEG, GIF, SVG or WebP"
+        )
+    if not path.is_file():
+        raise InputError(
+            f"image not found: {src}",
+            raw.path,
+            line,
+            "check the file name (relative to the article)",
+        )
+    return path
+
+
+def image_facts(data: bytes, media_type: str, store: DerivedFiles) -> ImageFacts:
+    """Decode an image (once: the facts are kept by content) and say what it is."""
+    if media_type == "image/svg+xml":
+        return ImageFacts(media_type)
+    cached = store.get(data, FACTS)
+    if cached is not None:
+        try:
+            return ImageFacts(**json.loads(cached))
+        except (TypeError, ValueError):
+            pass
+    facts = _decode(data, media_type)
+    store.put(data, FACTS, json.dumps(facts.__dict__).encode())
+    return facts
+
+
+def _decode(data: bytes, media_type: str) -> ImageFacts:
+    with python_warnings.catch_warnings():
+        python_warnings.simplefilter("error", PILImage.DecompressionBombWarning)
+        try:
+            with PILImage.open(io.BytesIO(data)) as image:
+                found = FORMAT_TYPES.get(image.format or "", media_type)
+                width, height = image.size
+                if width * height > MAX_PIXELS:
+                    problem = _bomb(width * height, f"{width}×{height} pixels, ")
+                    return ImageFacts(found, width, height, problem=problem)
+                if image.format == "JPEG":
+                    # Decoded at an eighth of its size: every byte is still read, so a truncated
+                    # file is still found, at a fraction of the time.
+                    image.draft(image.mode, (width // 8, height // 8))
+                image.load()
+                frames = getattr(image, "n_frames", 1)
+                frame = telling_frame(image) if frames > 1 else None
+        except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning) as exc:
+            # Pillow refuses before the size is known here; its message gives the pixel count.
+            found_pixels = re.search(r"\((\d+) pixels\)", str(exc))
+            pixels = int(found_pixels.group(1)) if found_pixels else MAX_PIXELS + 1
+            return ImageFacts(media_type, problem=_bomb(pixels))
+        except UnidentifiedImageError:
+            return ImageFacts(media_type, problem="is not an image file that can be read")
+        except Exception as exc:  # Pillow's decoders raise many kinds (OSError, SyntaxError…).
+            return ImageFacts(media_type, problem=f"is damaged or incomplete ({_short(exc)})")
+    return ImageFacts(found, width, height, frame or None)
+
+
+def _bomb(pixels: int, size: str = "") -> str:
+    return (
+        f"is {size}{pixels / 1e6:.0f} megapixels, more than the {MAX_PIXELS / 1e6:.0f} an image "
+        "may have (a decompression bomb, or a picture far larger than any page needs)"
+    )
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text if len(text) <= 80 else text[:77] + "…"
+
+
+def telling_frame(image: PILImage.Image) -> int:
+    """The frame of an animated image with the most visual information (the highest entropy of
+    its colours): a blank or black opening frame is never the one printed."""
+    best, best_score = 0, -1.0
+    budget = MAX_FRAME_PIXELS
+    for index in range(min(getattr(image, "n_frames", 1), MAX_FRAMES)):
+        budget -= image.width * image.height
+        if budget < 0:
+            break
+        image.seek(index)
+        score = image.convert("RGB").entropy()
+        if score > best_score + 1e-6:
+            best, best_score = index, score
+    image.seek(0)
+    return best
+
+
+def frame_png(data: bytes, frame: int, store: DerivedFiles) -> bytes:
+    """One frame of an animated image as a PNG (what the PDF shows), kept by content."""
+    operation = f"frame-{frame}.png"
+    cached = store.get(data, operation)
+    if cached is not None:
+        return cached
+    with PILImage.open(io.BytesIO(data)) as image:
+        image.seek(frame)
+        picture = image.convert("RGBA")
+    if picture.getchannel("A").getextrema() == (255, 255):
+        picture = picture.convert("RGB")  # Opaque: no alpha channel for the PDF to carry.
+    out = io.BytesIO()
+    picture.save(out, "PNG")
+    return store.put(data, operation, out.getvalue())
+
+
+def printed_ppi(facts: ImageFacts, page: PrintedPage, role: str) -> float | None:
+    """Pixels per inch of an image as the PDF prints it (`role`: "body", "lead" or "cover")."""
+    if not facts.width or not facts.height:
+        return None
+    if role == "cover":
+        box_width, box_height = page.cover  # `object-fit: contain`: scaled up or down to fit.
+        scale = min(box_width / facts.width, box_height / facts.height)
+    else:
+        # At its own size (a pixel a CSS pixel), never wider than the column nor taller than
+        # the page's limit for its kind.
+        limit = page.lead if role == "lead" else page.figure
+        scale = min(MM_PER_CSS_PX, page.column / facts.width, limit / facts.height)
+    return 25.4 / scale
+
+
+def low_resolution(facts: ImageFacts, page: PrintedPage | None, role: str) -> str | None:
+    """A warning when the PDF prints the image below MIN_PRINT_PPI, else None."""
+    ppi = printed_ppi(facts, page, role) if page is not None else None
+    if ppi is None or ppi >= MIN_PRINT_PPI:
+        return None
+    assert facts.width is not None and page is not None
+    printed = facts.width * 25.4 / ppi
+    wanted = int(printed / 25.4 * MIN_PRINT_PPI + 0.999)
+    return (
+        f"prints at {ppi:.0f} ppi ({printed:.0f} mm wide), below {MIN_PRINT_PPI}: "
+        f"use a version at least {wanted} pixels wide"
+    )
+
+
+@dataclass
+class ArticleImages:
+    """The images one article uses, as it meets them: assets by their EPUB name, and warnings."""
+
+    raw: RawArticle
+    article_id: str
+    rules: ImageRules
+    warnings: list[BuildWarning]
+    links: LinkContext
+    assets: dict[str, Asset] = field(default_factory=dict)
+    _found: dict[Path, tuple[Asset | None, str]] = field(default_factory=dict)
+
+    def use(self, src: str, line: int | None, role: str) -> Asset | None:
+        """The asset for a local image reference. A broken image is an error, except in the
+        body ("body" `role`): there it is a warning and None (the caller shows its alt text)."""
+        path = find_image(src, self.raw, line, self.rules.roots, self.links)
+        if path not in self._found:
+            self._found[path] = self._prepare(path, src, line)
+        asset, problem = self._found[path]
+        if asset is None:
+            if role != "body":
+                raise InputError(
+                    f"image {src} {problem}", self.raw.path, line, "replace it with a good copy"
+                )
+            self.warnings.append(
+                BuildWarning(
+                    f"image {src} {problem}; its alt text is printed instead",
+                    self.raw.path,
+                    line,
+                )
+            )
+            return None
+        if asset.width and asset.height:
+            facts = ImageFacts(asset.media_type, asset.width, asset.height)
+            if note := low_resolution(facts, self.rules.page, role):
+                self.warnings.append(BuildWarning(f"image {src} {note}", self.raw.path, line))
+        return asset
+
+    def _prepare(self, path: Path, src: str, line: int | None) -> tuple[Asset | None, str]:
+        data = path.read_bytes()
+        media_type = IMAGE_TYPES[path.suffix.lower()]
+        content = None
+        if media_type == "image/svg+xml":
+            try:
+                content, removed = sanitise_svg(data)
+            except SvgError as exc:
+                return None, str(exc)
+            if removed:
+                self.warnings.append(
+                    BuildWarning(
+                        f"SVG image {src} sanitised, removed: {', '.join(removed)}",
+                        self.raw.path,
+                        line,
+                    )
+                )
+        facts = image_facts(data, media_type, self.rules.store)
+        if facts.problem:
+            return None, facts.problem
+        extension = EXTENSIONS.get(facts.media_type, path.suffix.lower())
+        stem = f"images/{self.article_id}-{slugify(path.stem, 'image')}"
+        href, number = f"{stem}{extension}", 1
+        while href in self.assets:  # Two files of one name (in two folders): two names.
+            number += 1
+            href = f"{stem}-{number}{extension}"
+        printed = frame_png(data, facts.frame, self.rules.store) if facts.frame else None
+        self.assets[href] = Asset(
+            path,
+            href,
+            facts.media_type,
+            facts.width,
+            facts.height,
+            content=content,
+            print_image=printed,
+        )
+        return self.assets[href], ""
+
+
+def place_body_images(tree: lxml.html.HtmlElement, images: ArticleImages) -> int:
+    """Point the body's images at their assets, with their sizes; a picture alone in its
+    paragraph becomes a figure (captioned by its title). An image that cannot be shown (remote,
+    broken) leaves its alt text. Returns how many images have no alt text."""
+    raw = images.raw
+    missing_alt = 0
+    for img in list(tree.iter("img")):
+        src = (img.get("src") or "").strip()
+        alt = (img.get("alt") or "").strip()
+        line = body_line(raw, src) if src else None
+        asset = None
+        if src and is_remote(src):
+            images.warnings.append(
+                BuildWarning(f"remote image not included: {src}", raw.path, line)
+            )
+        elif src:
+            asset = images.use(src, line, "body")
+        if asset is None:
+            # Outputs stay offline and never show a broken picture: the words stand in for it.
+            note = lxml.html.Element("span", {"class": "remote-image"})
+            note.text = f"[Image: {alt or 'untitled'}]"
+            note.tail = img.tail
+            img.getparent().replace(img, note)
+            continue
+        img.set("src", asset.href)
+        img.set("alt", alt)
+        if not alt:
+            missing_alt += 1
+            images.warnings.append(
+                BuildWarning(
+                    f"image has no alt text: {src} (describe it in ![…](…))", raw.path, line
+                )
+            )
+        if asset.width and asset.height:
+            img.set("width", str(asset.width))
+            img.set("height", str(asset.height))
+        parent = img.getparent()
+        if asset.width and asset.width >= 300:
+            img.set("class", ((img.get("class") or "") + " wide").strip())
+        if (
+            parent.tag == "p"
+            and len(parent) == 1
+            and not (parent.text or "").strip()
+            and not (img.tail or "").strip()
+        ):
+            parent.tag = "figure"
+            parent.set("class", "figure")
+            title = img.attrib.pop("title", "")
+            if title:
+                caption = etree.SubElement(parent, "figcaption")
+                caption.text = title
+    return missing_alt
+
+
+def cover_asset(
+    loaded: LoadedIssue, rules: ImageRules, warnings: list[BuildWarning]
+) -> Asset | None:
+    """The issue's cover art (`cover_image`), checked like an article's lead image; its finished
+    EPUB cover (`epub_cover`) is checked too. Errors name issue.toml and the key's line."""
+    info = loaded.info
+    manifest = loaded.source / "issue.toml"
+    cover = None
+    for key, path in (("cover_image", info.cover_image), ("epub_cover", info.epub_cover)):
+        if path is None:
+            continue
+        line = key_line(manifest.read_text(encoding="utf-8"), key) if manifest.is_file() else None
+        media_type = IMAGE_TYPES.get(path.suffix.lower())
+        if media_type is None or (key == "epub_cover" and media_type == "image/svg+xml"):
+            raise InputError(
+                f"unsupported image type for `{key}`: {path.name}",
+                manifest,
+                line,
+                "use PNG, JPEG or WebP" + (", GIF or SVG" if key == "cover_image" else ""),
+            )
+        data = path.read_bytes()
+        content = None
+        if media_type == "image/svg+xml":
+            try:
+                content, removed = sanitise_svg(data)
+            except SvgError as exc:
+                raise InputError(f"`{key}` {path.name} {exc}", manifest, line) from exc
+            if removed:
+                warnings.append(
+                    BuildWarning(
+                        f"SVG image {path.name} sanitised, removed: {', '.join(removed)}",
+                        manifest,
+                        line,
+                    )
+                )
+        facts = image_facts(data, media_type, rules.store)
+        if facts.problem:
+            raise InputError(
+                f"`{key}` {path.name} {facts.problem}",
+                manifest,
+                line,
+                "replace it with a good copy",
+            )
+        if key == "epub_cover":
+            continue
+        if note := low_resolution(facts, rules.page, "cover"):
+            warnings.append(BuildWarning(f"cover image {path.name} {note}", manifest, line))
+        extension = EXTENSIONS.get(facts.media_type, path.suffix.lower())
+        cover = Asset(
+            path,
+            f"images/cover-art{extension}",
+            facts.media_type,
+            facts.width,
+            facts.height,
+            content=content,
+            print_image=frame_png(data, facts.frame, rules.store) if facts.frame else None,
+        )
+    return cover
