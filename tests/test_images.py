@@ -145,7 +145,7 @@ def test_an_animated_gif_prints_its_most_telling_frame(tmp_path: Path) -> None:
     shown = {}
     with pikepdf.open(pdf) as document:
         for page in document.pages:
-            for xobject in page.images.values():
+            for xobject in page.get_images().values():
                 image = pikepdf.PdfImage(xobject).as_pil_image().convert("L")
                 shown[xobject.objgen] = image
     assert len(shown) == 1
@@ -236,3 +236,42 @@ def test_an_entity_bomb_svg_is_refused(tmp_path: Path) -> None:
     folder = issue(tmp_path, LEAD.format(name="laughs.svg"), laughs_svg=bomb.encode())
     message = fails(["build", str(folder)], tmp_path / "out")
     assert f"{folder / 'a.md'}:3: image laughs.svg is not well-formed XML" in message
+
+
+def test_a_rebuild_after_an_edit_resizes_and_decodes_no_image_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from masthead.compose import images
+    from masthead.editions.epub import package
+
+    big = io.BytesIO()  # 4.4 megapixels: made smaller for e-readers (Apple: under 4).
+    Image.linear_gradient("L").resize((2200, 2000)).save(big, "PNG")
+    article = BODY.format(name="big.png")
+    folder = issue(tmp_path, article, big_png=big.getvalue())
+    out = tmp_path / "out"
+    first = build(folder, out_dir=out, formats=("epub",))
+    kept = sorted(p.name for p in (out / ".masthead" / "images").iterdir())
+    assert len(kept) == 2 and any(n.endswith("-facts-2") for n in kept)
+    assert any(n.endswith("-epub-4mp-1") for n in kept)
+
+    def never(*_: object) -> None:
+        raise AssertionError("an image was decoded or resized again")
+
+    monkeypatch.setattr(images, "_decode", never)
+    monkeypatch.setattr(package, "_fit_for_readers", never)
+    (folder / "a.md").write_text(article + "\nA new paragraph.\n")
+    again = build(folder, out_dir=out, formats=("epub",))
+    assert not again.up_to_date
+    with zipfile.ZipFile(first.outputs[0]) as before, zipfile.ZipFile(again.outputs[0]) as after:
+        picture = "EPUB/images/a-big.png"
+        assert after.read(picture) == before.read(picture)
+        assert Image.open(io.BytesIO(after.read(picture))).size == (2097, 1906)
+
+
+def test_a_failed_build_keeps_no_image_it_processed(tmp_path: Path) -> None:
+    article = BODY.format(name="small.jpg") + "\n[A dead link](#nowhere)\n"
+    folder = issue(tmp_path, article, small_jpg=photo(600, 400))
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["build", str(folder), "--out", str(out), "--strict", "-f", "epub"])
+    assert result.exit_code == 1
+    assert not (out / ".masthead").exists()

@@ -268,7 +268,9 @@ def _build_issue(run: _Run) -> BuildResult:
     else:
         made.page_map = _read_page_map(page_map_file, layout_key)
     _epub_editions(run, issue, theme, cover, made, warnings)
-    if options.strict:
+    if options.strict and not warnings:
+        # Only when nothing failed yet: checking takes seconds and would change nothing.
+        run.progress("Checking the EPUB")
         warnings.extend(_validate(made.outputs))
     if options.strict and warnings:
         raise MastheadError(
@@ -385,13 +387,20 @@ def _epub_editions(
         run.lap("render")
         if cover is None:
             cover = cover_jpeg(issue, cover_html(issue, theme, context(issue)), state)
-        elif isinstance(cover, Future):
-            cover = cover.result()
-        jpeg, new_cache = cover
-        if new_cache is not None:
-            made.cache_files[new_cache] = jpeg
+
+        def finished_cover() -> bytes:
+            """Called by package_epub once the rest is packed (the helper may still be on it)."""
+            nonlocal cover
+            if isinstance(cover, Future):
+                cover = cover.result()
+            assert cover is not None
+            jpeg, new_cache = cover
+            if new_cache is not None:
+                made.cache_files[new_cache] = jpeg
+            return jpeg
+
         data = package_epub(
-            issue, rendered, source_date(issue), jpeg, bool(targets), store=run.images
+            issue, rendered, source_date(issue), finished_cover, bool(targets), store=run.images
         )
         made.outputs[f"{issue.output_stem}.{'kepub.epub' if fmt == 'kepub' else 'epub'}"] = data
         run.lap("epub")

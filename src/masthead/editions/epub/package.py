@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import uuid
 import zipfile
+from collections.abc import Callable
 from typing import Any
 
 from ebooklib import epub
@@ -18,6 +19,7 @@ from masthead.render.documents import COVER_HREF, RenderedEpub
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 EPOCH_MIN = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)  # Zip dates cannot be earlier.
+STORED_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")  # Compressed already.
 
 
 class _Writer(epub.EpubWriter):  # type: ignore[misc]  # ebooklib has no type hints.
@@ -134,7 +136,7 @@ def package_epub(
     issue: Issue,
     rendered: RenderedEpub,
     modified: dt.datetime,
-    cover_jpeg: bytes,
+    cover_jpeg: bytes | Callable[[], bytes],
     has_pages: bool = False,
     store: DerivedFiles | None = None,
 ) -> bytes:
@@ -210,8 +212,10 @@ def package_epub(
         )
         book.add_item(item)
         spine.append(item)
+    # The cover's bytes are added last (reproducible_zip): a cover still being rendered by a
+    # helper process is waited for only once everything else is packed.
     cover = epub.EpubItem(
-        uid="cover-image", file_name=COVER_HREF, media_type="image/jpeg", content=cover_jpeg
+        uid="cover-image", file_name=COVER_HREF, media_type="image/jpeg", content=b""
     )
     cover.properties = ["cover-image"]
     book.add_item(cover)
@@ -239,12 +243,13 @@ def package_epub(
     ]
 
     buffer = io.BytesIO()
-    writer = _Writer(
-        buffer, book, {"epub3_pages": False, "mtime": modified}, rendered, issue.language
-    )
+    # Stored, not compressed: reproducible_zip compresses each entry once, as it re-zips.
+    options = {"epub3_pages": False, "mtime": modified, "compresslevel": 0}
+    writer = _Writer(buffer, book, options, rendered, issue.language)
     writer.process()
     writer.write()
-    return reproducible_zip(buffer.getvalue(), modified)
+    late = cover_jpeg if callable(cover_jpeg) else lambda: cover_jpeg
+    return reproducible_zip(buffer.getvalue(), modified, (f"{book.FOLDER_NAME}/{COVER_HREF}", late))
 
 
 def pdf_edition_id(issue: Issue) -> str:
@@ -252,17 +257,27 @@ def pdf_edition_id(issue: Issue) -> str:
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, issue.identifier + '#pdf')}"
 
 
-def reproducible_zip(data: bytes, when: dt.datetime) -> bytes:
-    """Re-zip: `mimetype` first and stored, then sorted entries with one timestamp and mode."""
+def reproducible_zip(
+    data: bytes, when: dt.datetime, last: tuple[str, Callable[[], bytes]] | None = None
+) -> bytes:
+    """Re-zip: `mimetype` first and stored, then sorted entries with one timestamp and mode, and
+    `last` (a name and what gives its bytes, called at the very end) after them. Pictures are
+    stored as they are (compressing them again gains nothing and costs time)."""
     stamp = max(when, EPOCH_MIN).astimezone(dt.UTC).timetuple()[:6]
     out = io.BytesIO()
+
+    def write(archive: zipfile.ZipFile, name: str, content: bytes) -> None:
+        info = zipfile.ZipInfo(name, date_time=stamp)
+        info.create_system = 3
+        info.external_attr = 0o100644 << 16
+        packed = name == "mimetype" or name.lower().endswith(STORED_SUFFIXES)
+        info.compress_type = zipfile.ZIP_STORED if packed else zipfile.ZIP_DEFLATED
+        archive.writestr(info, content, compresslevel=None if packed else 9)
+
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
-        names = src.namelist()
-        ordered = ["mimetype"] + sorted(n for n in names if n != "mimetype")
-        for name in ordered:
-            info = zipfile.ZipInfo(name, date_time=stamp)
-            info.create_system = 3
-            info.external_attr = 0o100644 << 16
-            info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
-            dst.writestr(info, src.read(name), compresslevel=9 if name != "mimetype" else None)
+        names = [n for n in src.namelist() if last is None or n != last[0]]
+        for name in ["mimetype"] + sorted(n for n in names if n != "mimetype"):
+            write(dst, name, src.read(name))
+        if last is not None:
+            write(dst, last[0], last[1]())
     return out.getvalue()
