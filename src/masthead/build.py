@@ -21,7 +21,7 @@ from masthead.errors import MastheadError
 from masthead.files import write_all
 from masthead.model import ArchiveLinks, BuildResult, BuildWarning, Issue, PageStart
 from masthead.options import ALL_FORMATS, FORMATS, PDF_MODES, BuildOptions
-from masthead.processes import children_ignore_sigint
+from masthead.processes import children_ignore_sigint, terminate
 
 if TYPE_CHECKING:
     from masthead.compose.images import ImageRules
@@ -177,9 +177,7 @@ def build(
         return result
     finally:
         if failed:  # An error or an interrupt: the work in hand is not wanted.
-            for process in run.processes:
-                if process.is_alive():
-                    process.terminate()
+            terminate(run.processes)
         for pool in dict.fromkeys(p for p in (run.helper, run.workers) if p is not None):
             pool.close()
 

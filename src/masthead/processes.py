@@ -39,6 +39,16 @@ def ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def terminate(processes: set[BaseProcess]) -> None:
+    """End these processes now, and wait until they have: their pool then finds them gone and
+    sends them nothing more (a message into a closed pipe prints "Broken pipe")."""
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(10)
+
+
 def stop_pool(pool: Executor, processes: set[BaseProcess], at_once: bool) -> None:
     """Shut `pool` down and wait for its processes to end. `at_once`: end the work in hand
     too (an interrupt, a failed build), by terminating `processes` first.
@@ -46,7 +56,5 @@ def stop_pool(pool: Executor, processes: set[BaseProcess], at_once: bool) -> Non
     Never `shutdown(wait=False)`: its manager thread then races the interpreter's exit, which
     can close its wake-up pipe under it ("Bad file descriptor" printed at exit)."""
     if at_once:
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
+        terminate(processes)
     pool.shutdown(wait=True, cancel_futures=True)

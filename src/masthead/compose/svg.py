@@ -81,6 +81,8 @@ ALLOWED_ELEMENTS = frozenset(
 ALLOWED_NAMESPACED = frozenset(
     {f"{{{XLINK_NS}}}href", f"{{{XLINK_NS}}}title", f"{{{XML_NS}}}space", f"{{{XML_NS}}}lang"}
 )
+# Elements that only show what they refer to: without a reference they go too.
+REFERRING = frozenset({"image", "feImage", "use"})
 LINK_SCHEMES = ("http:", "https:", "mailto:")  # Where an <a> may lead (a link loads nothing).
 EMBEDDED_IMAGE = re.compile(r"data:image/(png|jpeg|gif|webp)[;,]", re.IGNORECASE)
 _EXTERNAL_URL = re.compile(r"url\(\s*['\"]?\s*(?!#)[^)]*\)", re.IGNORECASE)
@@ -130,12 +132,19 @@ def _clean_children(parent: etree._Element, removed: list[str]) -> None:
             _remove(element)
             continue
         _clean_attributes(element, name.localname, removed)
+        if name.localname in REFERRING and not _href(element):
+            _remove(element)  # Its reference is gone: it would show nothing (or fail to load).
+            continue
         if name.localname == "style" and element.text:
             text = _IMPORT.sub("", _EXTERNAL_URL.sub("none", element.text))
             if text != element.text:
                 removed.append("external references in <style>")
                 element.text = text
         _clean_children(element, removed)
+
+
+def _href(element: etree._Element) -> str:
+    return str(element.get("href") or element.get(f"{{{XLINK_NS}}}href") or "").strip()
 
 
 def _clean_attributes(element: etree._Element, tag: str, removed: list[str]) -> None:
