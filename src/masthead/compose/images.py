@@ -31,6 +31,7 @@ from PIL import Image as PILImage
 from PIL import ImageFile, UnidentifiedImageError
 
 from masthead.compose.links import LinkContext, body_line, site_image
+from masthead.compose.print_size import PRINTED_PAGES, PrintedPage, low_resolution
 from masthead.compose.svg import SvgError, sanitise_svg
 from masthead.derived import DerivedFiles
 from masthead.errors import InputError
@@ -52,37 +53,11 @@ FORMAT_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "W
 EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp"}
 # Pillow's own limit for a possible decompression bomb (about 89 megapixels, 9500 x 9500).
 MAX_PIXELS = PILImage.MAX_IMAGE_PIXELS or 89_478_485
-MIN_PRINT_PPI = 150
 # The frames of an animated image compared to find its most telling one, at most.
 MAX_FRAMES = 300
 MAX_FRAME_PIXELS = 60_000_000  # Summed over the frames compared.
 FACTS = "facts-2"  # The name (and version) of the cached facts of an image.
 TELLING_FRAME = "telling-frame-1.png"  # And of an animation's frame printed in its place.
-MM_PER_CSS_PX = 25.4 / 96  # WeasyPrint shows an image's pixel as a CSS pixel.
-
-
-@dataclass(frozen=True)
-class PrintedPage:
-    """How templates/pdf/style.css sets images on a page size, in millimetres: the column
-    (`max-width: 100%`), the height limits of body and lead images, the cover art's box."""
-
-    column: float
-    figure: float
-    lead: float
-    cover: tuple[float, float]  # Page minus the cover's padding; the art takes 45% of its height.
-
-
-def _page(width: float, height: float, margins: float, figure: float, lead: float) -> PrintedPage:
-    return PrintedPage(width - margins, figure, lead, (width - 36, (height - 32) * 0.45))
-
-
-PRINTED_PAGES = {
-    "a4": _page(210, 297, 60, 115, 112),
-    "letter": _page(215.9, 279.4, 64, 105, 105),
-    "a5": _page(148, 210, 32, 80, 72),
-    "tablet": _page(152.4, 228.6, 34, 88, 80),
-}
-PRINTED_PAGES["6in 9in"] = PRINTED_PAGES["tablet"]
 
 
 @dataclass(frozen=True)
@@ -251,35 +226,6 @@ def printed_frame(data: bytes, store: DerivedFiles) -> bytes | None:
     return store.put(data, TELLING_FRAME, out.getvalue())
 
 
-def printed_ppi(facts: ImageFacts, page: PrintedPage, role: str) -> float | None:
-    """Pixels per inch of an image as the PDF prints it (`role`: "body", "lead" or "cover")."""
-    if not facts.width or not facts.height:
-        return None
-    if role == "cover":
-        box_width, box_height = page.cover  # `object-fit: contain`: scaled up or down to fit.
-        scale = min(box_width / facts.width, box_height / facts.height)
-    else:
-        # At its own size (a pixel a CSS pixel), never wider than the column nor taller than
-        # the page's limit for its kind.
-        limit = page.lead if role == "lead" else page.figure
-        scale = min(MM_PER_CSS_PX, page.column / facts.width, limit / facts.height)
-    return 25.4 / scale
-
-
-def low_resolution(facts: ImageFacts, page: PrintedPage | None, role: str) -> str | None:
-    """A warning when the PDF prints the image below MIN_PRINT_PPI, else None."""
-    ppi = printed_ppi(facts, page, role) if page is not None else None
-    if ppi is None or ppi >= MIN_PRINT_PPI:
-        return None
-    assert facts.width is not None and page is not None
-    printed = facts.width * 25.4 / ppi
-    wanted = int(printed / 25.4 * MIN_PRINT_PPI + 0.999)
-    return (
-        f"prints at {ppi:.0f} ppi ({printed:.0f} mm wide), below {MIN_PRINT_PPI}: "
-        f"use a version at least {wanted} pixels wide"
-    )
-
-
 @dataclass
 class ArticleImages:
     """The images one article uses, as it meets them: assets by their EPUB name, and warnings."""
@@ -312,10 +258,8 @@ class ArticleImages:
                 )
             )
             return None
-        if asset.width and asset.height:
-            facts = ImageFacts(asset.media_type, asset.width, asset.height)
-            if note := low_resolution(facts, self.rules.page, role):
-                self.warnings.append(BuildWarning(f"image {src} {note}", self.raw.path, line))
+        if note := low_resolution(asset, self.rules.page, role):  # (None without a size.)
+            self.warnings.append(BuildWarning(f"image {src} {note}", self.raw.path, line))
         return asset
 
     def _prepare(self, path: Path, src: str, line: int | None) -> tuple[Asset | None, str]:
