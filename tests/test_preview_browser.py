@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -65,13 +64,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     shutil.copytree(publication / "no-7", publication / "no-8")
     toml = publication / "no-8" / "issue.toml"
     toml.write_text(toml.read_text().replace("number = 7", "number = 8"))
-    # A chart becomes a symlink to a file outside the publication: the build may read it (it
-    # is the editor's own machine), the preview must not serve it (its page is not opened).
+    # A picture that is a symlink to a file outside the publication: a build refuses such a
+    # file when an article uses it (issue 13), and the preview must not serve it either.
     outside = work / "outside"
     outside.mkdir()
     chart = publication / "no-7" / "images" / "sky-brightness.svg"
-    shutil.move(chart, outside / chart.name)
-    chart.symlink_to(outside / chart.name)
+    shutil.copy(chart, outside / "private.svg")
+    (chart.parent / "private.svg").symlink_to(outside / "private.svg")
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), PYTHONUNBUFFERED="1")
     process = subprocess.Popen(
         [sys.executable, "-m", "masthead", "preview", str(publication), "--port", "0"]
@@ -317,11 +316,9 @@ def test_only_the_issues_outputs_and_assets_are_served(server: Server) -> None:
     ]
     for path in refused:
         assert server.get(path)[0] == 404, path
-    # An image of the issue that is a symlink out of the publication.
-    status, chapter = server.get("/i/no-7/epub/counting-the-dark.xhtml")
-    assert status == 200
-    linked = re.findall(rb'src="(images/[^"]*sky-brightness[^"]*)"', chapter)
-    assert linked and server.get(f"/i/no-7/epub/{linked[0].decode()}")[0] == 404
+    # A picture in the issue's folder that is a symlink out of the publication.
+    assert server.get("/i/no-7/epub/images/private.svg")[0] == 404
+    assert server.get("/i/no-7/source/no-7/images/private.svg")[0] == 404
     # No write endpoint; only this machine's names are answered.
     assert server.get("/i/no-7/state", method="POST")[0] == 405
     assert server.get("/i/no-7/epub/moths.xhtml", method="PUT")[0] == 405

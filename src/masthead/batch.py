@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from masthead.errors import InputError, MastheadError
 from masthead.model import ArchiveLinks, BuildResult
 from masthead.options import BuildOptions, cores
+from masthead.processes import children_ignore_sigint, ignore_sigint, stop_pool
 
 if TYPE_CHECKING:
     from masthead.archive.site import SiteResult
@@ -201,8 +202,6 @@ def _run(
     """Build these issues, `jobs` at a time."""
     if not todo:
         return []
-    paths = [p for p, _ in todo]
-    links = [link for _, link in todo]
     if len(todo) > 1 and options.pdf_jobs is None:
         # Issues in parallel already fill the cores: each lays out its own PDF in one process.
         pdf_jobs = 1 if len(todo) >= jobs else max(1, jobs // len(todo))
@@ -210,8 +209,18 @@ def _run(
     if jobs == 1 or len(todo) == 1:
         outcomes = [_build_one(path, options, link) for path, link in todo]
     else:
-        # "spawn": a fresh interpreter per worker, safe beside the CLI's spinner thread.
+        # "spawn": a fresh interpreter per worker, safe beside the CLI's spinner thread. The
+        # workers ignore Ctrl-C; an interrupt here stops them at once (processes.py).
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(min(jobs, len(todo)), mp_context=context) as pool:
-            outcomes = list(pool.map(_build_one, paths, [options] * len(todo), links))
+        pool = ProcessPoolExecutor(
+            min(jobs, len(todo)), mp_context=context, initializer=ignore_sigint
+        )
+        with children_ignore_sigint() as processes:
+            futures = [pool.submit(_build_one, path, options, link) for path, link in todo]
+        failed = True
+        try:
+            outcomes = [future.result() for future in futures]
+            failed = False
+        finally:
+            stop_pool(pool, processes, at_once=failed)
     return [value if kind == "ok" else _rebuild_error(kind, value) for kind, value in outcomes]

@@ -110,6 +110,9 @@ class LoadedIssue:
     site: Site | None = None  # A zero-config folder inside a static site.
     intros: tuple[SectionIntro, ...] = ()  # Sections' own pages, by section title.
     notes: tuple[BuildWarning, ...] = ()  # What loading skipped or changed (drafts…).
+    # The folders the issue may read files from (resolved): its own, its publication's, the
+    # site root. A file elsewhere (by ../, an absolute path or a symlink) is an error.
+    roots: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,13 @@ class Asset:
     media_type: str  # Like "image/png".
     width: int | None = None
     height: int | None = None
+    content: bytes | None = None  # The bytes shipped when not the file's (a sanitised SVG).
+    print_image: bytes | None = None  # What the PDF shows instead: an animated image's frame.
+
+    @property
+    def data(self) -> bytes:
+        """The bytes the editions carry."""
+        return self.content if self.content is not None else self.source.read_bytes()
 
 
 @dataclass(frozen=True)
@@ -345,3 +355,4 @@ class BuildResult:
     warnings: tuple[BuildWarning, ...] = ()
     pdf_pages: int | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    up_to_date: bool = False  # Nothing changed since the last build: nothing was built again.

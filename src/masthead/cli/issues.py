@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from masthead.build import build, check
-from masthead.cli.app import EXIT_BAD_INPUT, app, err, fail, print_warnings, state
+from masthead.cli.app import EXIT_BAD_INPUT, app, err, fail, print_warnings, state, step
 from masthead.errors import MastheadError
 from masthead.options import ALL_FORMATS, FORMATS, BuildOptions
 
@@ -195,8 +195,13 @@ def _language_option(value: str | None) -> str | None:
         ) from None
 
 
+UP_TO_DATE = "up to date: nothing changed since the last build; --no-cache to rebuild"
+
+
 def _print_result(result: BuildResult) -> None:
     print_warnings(result.warnings)
+    if result.up_to_date:
+        err.print(UP_TO_DATE, highlight=False)
     for output in result.outputs:
         if output.suffix == ".pdf":
             size = output.stat().st_size / 1_000_000
@@ -267,19 +272,31 @@ def check_command(
 
 
 def _check_files(epub_file: Path | None, kindle_file: Path | None) -> None:
-    from masthead.editions.epub.validate import Finding, kindle_risks, run_ace, run_epubcheck
+    from masthead.editions.epub.validate import (
+        Finding,
+        kindle_risks,
+        require_epub,
+        run_ace,
+        run_epubcheck,
+    )
 
     found: list[Finding] = []
     failed = False
     checks = []
     if epub_file:
-        checks += [(run_epubcheck, epub_file), (run_ace, epub_file)]
+        checks += [("EPUBCheck", run_epubcheck, epub_file), ("DAISY Ace", run_ace, epub_file)]
     if kindle_file:
-        checks.append((kindle_risks, kindle_file))
+        checks.append(("Send to Kindle's rules", kindle_risks, kindle_file))
+    try:
+        for file in dict.fromkeys(p for p in (epub_file, kindle_file) if p):
+            require_epub(file)
+    except MastheadError as exc:
+        fail(exc)
     # Each checker runs on its own: one that cannot run never hides another's findings.
-    for checker, file in checks:
+    for name, checker, file in checks:
         try:
-            result = checker(file)
+            with step(f"Checking {file.name} with {name}"):
+                result = checker(file)
         except MastheadError as exc:
             if state["debug"]:
                 raise

@@ -20,6 +20,8 @@ from masthead.render.scripts import font_stacks, isolate_text
 
 # An override extends the default with `{% extends "!default/epub/article.xhtml" %}`.
 DEFAULT_PREFIX = "!default"
+# Files the theme is made of (to tell a template's frames in a traceback from Python's).
+TEMPLATE_SUFFIXES = (".html", ".xhtml", ".css", ".ncx", ".txt", ".toml", ".md", ".xml")
 
 
 def default_theme_dir() -> Path:
@@ -144,11 +146,30 @@ class Theme:
             ) from exc
         try:
             return template.render(**context)
-        except jinja2.TemplateError as exc:
+        except jinja2.TemplateSyntaxError as exc:  # In a template this one includes.
             raise TemplateError(
-                f"template '{name}' failed: {exc}",
-                Path(template.filename) if template.filename else None,
+                f"template syntax error: {exc.message}",
+                Path(exc.filename) if exc.filename else None,
+                exc.lineno,
             ) from exc
+        except jinja2.TemplateError as exc:
+            file, line = _failing_template(exc, template.filename)
+            raise TemplateError(f"template error: {exc}", file, line) from exc
+
+
+def _failing_template(exc: BaseException, rendered: str | None) -> tuple[Path | None, int | None]:
+    """The template file and line where rendering failed: Jinja2 rewrites the traceback so that
+    a template's frames carry its file name and line; the innermost such frame is the culprit
+    (a publication's `pdf/cover.html` included by the default `pdf/issue.html`)."""
+    found: tuple[Path | None, int | None] = (Path(rendered) if rendered else None, None)
+    names = {rendered} if rendered else set()
+    traceback = exc.__traceback__
+    while traceback is not None:
+        file = traceback.tb_frame.f_code.co_filename
+        if file in names or (file.endswith(TEMPLATE_SUFFIXES) and Path(file).is_file()):
+            found = (Path(file), traceback.tb_lineno)
+        traceback = traceback.tb_next
+    return found
 
 
 def _long_date(value: dt.date | None, locale: str) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from masthead.errors import InputError
+from masthead.files import inside
 from masthead.language import LanguageTagError, check_tag, dominant_language, script_of
 from masthead.model import (
     BuildWarning,
@@ -71,11 +72,34 @@ def load(
         else:
             raise InputError("is a file", path, hint="give the folder that holds the articles")
     manifest = path / "issue.toml"
+    roots = publication_roots(path, manifest.exists())
     if manifest.exists():
-        loaded = _load_manifest(path, manifest, title)
+        loaded = _load_manifest(path, manifest, title, roots)
     else:
-        loaded = _load_folder(path, title, site_root)
+        loaded = _load_folder(path, title, site_root, roots)
     return with_language(loaded, language)
+
+
+def publication_roots(folder: Path, has_manifest: bool) -> tuple[Path, ...]:
+    """The folders an issue may read files from: its own and, for an issue folder beside a
+    `publication.toml`, its publication's (a static site's root is added when one is found)."""
+    roots = [folder.resolve()]
+    if has_manifest and (folder.parent / "publication.toml").is_file():
+        roots.append(folder.parent.resolve())
+    return tuple(roots)
+
+
+def outside_error(what: str, path: Path, where: Path, line: int | None = None) -> InputError:
+    """The error for a file (`what`, as the user named it) that lies outside the publication's
+    folders (at `path`, symlinks followed)."""
+    leads = "" if what.endswith(str(path)) else f" (it leads to {path})"
+    return InputError(
+        f"{what} is outside the publication{leads}",
+        where,
+        line,
+        "keep files inside the issue folder, its publication folder or the site root "
+        "(no ../, absolute paths or symlinks leading elsewhere)",
+    )
 
 
 def _publication(
@@ -103,7 +127,9 @@ def _publication(
     return Publication(**values, template_dirs=tuple(template_dirs), extra=extra)
 
 
-def _load_manifest(folder: Path, manifest: Path, title: str | None) -> LoadedIssue:
+def _load_manifest(
+    folder: Path, manifest: Path, title: str | None, roots: tuple[Path, ...]
+) -> LoadedIssue:
     data, text = read_toml(manifest)
     check_keys(data, ISSUE_FILE_TABLES, manifest, text, "issue.toml")
     pub_table = expect(data.get("publication", {}), dict, "publication", manifest, text)
@@ -122,7 +148,8 @@ def _load_manifest(folder: Path, manifest: Path, title: str | None) -> LoadedIss
         for line in expect(issue.get("cover_lines", []), list, "cover_lines", manifest, text)
     )
     cover_image, epub_cover = (
-        _issue_file(issue, key, folder, manifest, text) for key in ("cover_image", "epub_cover")
+        _issue_file(issue, key, (folder, manifest, text), roots)
+        for key in ("cover_image", "epub_cover")
     )
     info = IssueInfo(
         title=title or expect(issue.get("title", publication.name), str, "title", manifest, text),
@@ -159,6 +186,8 @@ def _load_manifest(folder: Path, manifest: Path, title: str | None) -> LoadedIss
             name = expect(name, str, "articles", manifest, text)
             article_path = (folder / name).resolve()
             line = _line_of(text, name)
+            if not inside(article_path, roots):
+                raise outside_error(f"article {name}", article_path, manifest, line)
             if article_path in seen:
                 raise InputError(
                     f"article {name} is listed twice (in '{seen[article_path]}' and "
@@ -176,16 +205,29 @@ def _load_manifest(folder: Path, manifest: Path, title: str | None) -> LoadedIss
                 )
             seen[article_path] = section_title
             raw_articles.append(read_article(article_path, section_title, publication))
-    return LoadedIssue(folder, publication, info, tuple(raw_articles), tuple(section_titles))
+    if not raw_articles:
+        raise InputError(
+            "lists no articles",
+            manifest,
+            key_line(text, "articles") or key_line(text, "sections"),
+            'name the article files of a section: articles = ["first.md", "second.md"]',
+        )
+    return LoadedIssue(
+        folder, publication, info, tuple(raw_articles), tuple(section_titles), roots=roots
+    )
 
 
 def _issue_file(
-    issue: dict[str, Any], key: str, folder: Path, manifest: Path, text: str
+    issue: dict[str, Any], key: str, where: tuple[Path, Path, str], roots: tuple[Path, ...]
 ) -> Path | None:
-    """A file named by an `[issue]` key, relative to the issue folder; it must exist."""
+    """A file named by an `[issue]` key, relative to the issue folder (`where`: the folder, the
+    manifest and its text); it must exist, inside the publication."""
     if key not in issue:
         return None
+    folder, manifest, text = where
     path: Path = folder / expect(issue[key], str, key, manifest, text)
+    if not inside(path, roots):
+        raise outside_error(f"`{key}` file", path.resolve(), manifest, key_line(text, key))
     if not path.is_file():
         raise InputError(
             f"`{key}` file not found: {issue[key]}",
@@ -303,9 +345,16 @@ def find_articles(folder: Path) -> list[Path]:
     return plan_folder(folder, None)[0].articles
 
 
-def _load_folder(folder: Path, title: str | None, site_root: Path | None = None) -> LoadedIssue:
+def _load_folder(
+    folder: Path, title: str | None, site_root: Path | None, roots: tuple[Path, ...]
+) -> LoadedIssue:
     site = find_site(folder, site_root)
+    if site is not None:
+        roots = (*roots, site.root.resolve())
     planned = plan_folder(folder, site)
+    for path in (p for section in planned for p in (*section.articles, section.intro) if p):
+        if not inside(path, roots):
+            raise outside_error("article (a symlink)", path.resolve(), path)
     if not any(p.articles for p in planned):
         raise InputError(
             "holds no articles and no issue.toml",
@@ -380,6 +429,7 @@ def _load_folder(folder: Path, title: str | None, site_root: Path | None = None)
         site=site,
         intros=tuple(intros),
         notes=tuple(notes),
+        roots=roots,
     )
 
 

@@ -18,15 +18,19 @@ def asset_fetcher(issue: Issue) -> Any:
 
 def fetcher_for(assets: Sequence[Asset]) -> Any:
     """A WeasyPrint URL fetcher serving these images by their EPUB names, offline."""
-    from weasyprint.urls import URLFetcher
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    sources = {f"{ASSET_BASE}{a.href}": a.source for a in assets}
+    by_url = {f"{ASSET_BASE}{a.href}": a for a in assets}
 
     class AssetFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint has no type hints.
         def fetch(self, url: str, headers: dict[str, str] | None = None) -> Any:
-            source = sources.get(url.split("#")[0])
-            if source is not None:
-                url = Path(source).as_uri()
+            asset = by_url.get(url.split("#")[0])
+            if asset is not None and asset.print_image is not None:  # An animation's frame.
+                return URLFetcherResponse(url, asset.print_image, {"Content-Type": "image/png"})
+            if asset is not None and asset.content is not None:  # A sanitised SVG.
+                return URLFetcherResponse(url, asset.content, {"Content-Type": asset.media_type})
+            if asset is not None:
+                url = Path(asset.source).as_uri()
             return super().fetch(url, headers)
 
     return AssetFetcher(allowed_protocols=["file", "data"])
