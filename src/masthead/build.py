@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from masthead import cache
 from masthead.derived import DerivedFiles
+from masthead.editions.processes import CoverHelper, can_fork, early_workers
 from masthead.errors import MastheadError
 from masthead.files import write_all
 from masthead.model import ArchiveLinks, BuildResult, BuildWarning, Issue, PageStart
@@ -167,9 +168,9 @@ def build(
     wants_epub = "epub" in options.formats or "kepub" in options.formats
     # The workers ignore Ctrl-C: this process stops them (at once) when it is interrupted.
     with children_ignore_sigint() as run.processes:
-        run.workers = _early_workers(run.path, options)
-        if wants_epub and options.pdf_jobs != 1 and _can_fork():
-            run.helper = run.workers if run.workers is not None else _CoverHelper()
+        run.workers = early_workers(run.path, options, FAST_MIN_ARTICLES)
+        if wants_epub and options.pdf_jobs != 1 and can_fork():
+            run.helper = run.workers if run.workers is not None else CoverHelper()
     failed = True
     try:
         result = _build_issue(run)
@@ -200,7 +201,7 @@ class _Run:
     progress: Progress
     helper: Helper | None = None
     archive: ArchiveLinks | None = None
-    workers: Any = None  # editions.pdf Workers, started early (see _early_workers).
+    workers: Any = None  # editions.pdf Workers, started early (see editions.processes).
     processes: set[BaseProcess] = field(default_factory=set)  # Of the helper and the workers.
     images: DerivedFiles = field(default_factory=lambda: DerivedFiles(None))
     timings: dict[str, float] = field(default_factory=dict)
@@ -404,80 +405,7 @@ def _epub_editions(
         run.lap("epub")
 
 
-class _CoverHelper:
-    """One forked process that imports WeasyPrint early and renders the EPUB's cover."""
-
-    def __init__(self) -> None:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        context = multiprocessing.get_context("fork")
-        self.pool = ProcessPoolExecutor(1, mp_context=context, initializer=_load_cover_stack)
-        self.pool.submit(int)  # Starts the process now.
-
-    def submit(self, function: Callable[..., Any], /, *args: Any) -> Future[Any]:
-        return self.pool.submit(function, *args)
-
-    def close(self) -> None:
-        # Waits for the process (stopped first by build() when its work is not wanted): a pool
-        # left shutting down races the interpreter's exit ("Bad file descriptor").
-        self.pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _can_fork() -> bool:
-    import multiprocessing
-
-    return "fork" in multiprocessing.get_all_start_methods()
-
-
-def _load_cover_stack() -> None:
-    import pypdfium2  # noqa: F401
-    import weasyprint  # noqa: F401
-
-
 FAST_MIN_ARTICLES = 3  # Measured: from 3 articles, pieces in parallel beat one pass.
-
-
-def _early_workers(path: Path, options: BuildOptions) -> Any:
-    """Worker processes for a fast PDF, started before the issue is read, when one is likely."""
-    from masthead.editions.pdf.fast import FAST_VARIANTS
-    from masthead.editions.pdf.single import DEFAULT_PDF_VARIANT
-
-    variant = (options.pdf_variant or DEFAULT_PDF_VARIANT).strip().lower()
-    mode = options.pdf_mode
-    if "pdf" not in options.formats or mode == "single" or variant not in FAST_VARIANTS:
-        return None
-    if options.jobs < 2 or (mode == "auto" and _article_files(path) < FAST_MIN_ARTICLES):
-        return None
-    from masthead.editions.pdf.fast import Workers
-
-    return Workers(options.jobs, options.language or _language_hint(path))
-
-
-def _language_hint(folder: Path) -> str:
-    """The issue's language as its settings give it, read cheaply (the workers' hyphenation
-    dictionary); errors are left to the real reading of the settings."""
-    import tomllib
-
-    for settings in (folder / "issue.toml", folder.parent / "publication.toml"):
-        try:
-            found = tomllib.loads(settings.read_text(encoding="utf-8")).get("language")
-        except (OSError, ValueError):
-            continue
-        if isinstance(found, str):
-            return found
-    return "en"
-
-
-def _article_files(folder: Path) -> int:
-    """About how many articles a folder holds, without reading them."""
-    if not folder.is_dir():
-        return 0
-    return sum(
-        1
-        for p in folder.rglob("*")
-        if p.suffix.lower() in (".md", ".markdown") and not p.name.startswith(".")
-    )
 
 
 def _use_fast_pdf(mode: str, variant: str, issue: Issue, state: Path) -> bool:
