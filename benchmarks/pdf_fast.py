@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -89,12 +90,13 @@ def main() -> None:
         ("default PDF (tagged, fast), full build", whole, f"{whole['wall'] / weasy['wall']:.2f}x"),
         ("rebuild after a one-article edit", edited, f"{edited['wall'] / whole['wall']:.2f}x full"),
     ]
-    print(f"| {args.articles}-article issue | wall (best of {args.runs}) | checks | ratio |")
-    print("| --- | --- | --- | --- |")
+    print(f"| {args.articles}-article issue | wall (best of {args.runs}) | CPU | checks | ratio |")
+    print("| --- | --- | --- | --- | --- |")
     for label, m, ratio in rows:
         check = m.get("check")
         share = f"{check:.2f} s ({check / m['wall']:.1%})" if check else "—"
-        print(f"| {label} | {m['wall']:.2f} s | {share} | {ratio} |")
+        print(f"| {label} | {m['wall']:.2f} s | {m['cpu']:.2f} s | {share} | {ratio} |")
+    print(f"- load average at the end: {os.getloadavg()}")
     for label, runs in (("plain", plain), ("full", full), ("edit", edit)):
         walls = ", ".join(f"{m['wall']:.2f}" for m in runs)
         checks = ", ".join(f"{m.get('check', 0):.2f}" for m in runs)

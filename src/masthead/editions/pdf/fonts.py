@@ -152,8 +152,10 @@ def merged_maps(laid: Sequence[Laid]) -> dict[str, dict[int, str]]:
 
 
 def widest(*found: dict[int, float]) -> dict[int, float]:
-    """Widths of glyphs measured at several sizes (which round apart by a unit): the widest,
-    whatever the order, so that one pass and the join write the same (weasy.embedding_fonts)."""
+    """Widths of a glyph measured by several font objects of one resource (which round apart
+    by a unit): the widest, whatever their order, in one pass (weasy.embedding_fonts) as in a
+    piece. One font object measures a glyph once, at the size it is first drawn: across
+    pieces, the first piece's width is kept (merge_fonts), as one pass keeps it."""
     widths: dict[int, float] = {}
     for each in found:
         for gid, width in each.items():
@@ -230,7 +232,7 @@ def merge_fonts(out: Any, laid: Sequence[Laid], subsets: dict[str, Future[Any]])
         widths: dict[int, float] = {}
         for use in found:
             to_unicode = use.to_unicode | to_unicode  # The first piece's text wins.
-            widths = widest(widths, use.widths)
+            widths = use.widths | widths  # First drawn, first kept: as one pass measures.
         program = subsets[name].result() if name in subsets else None
         if program is None or not widths:
             # The pieces only hold a stub of this font: without it there is no PDF to make.

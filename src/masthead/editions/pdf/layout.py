@@ -9,7 +9,7 @@ from typing import Any
 from masthead.editions.pdf import single, weasy
 from masthead.editions.pdf.assets import ASSET_BASE, fetcher_for
 from masthead.editions.pdf.check import piece_glyphs
-from masthead.editions.pdf.fonts import sending_for, widest
+from masthead.editions.pdf.fonts import sending_for
 from masthead.editions.pdf.output import collect_warnings
 from masthead.editions.pdf.pieces import (
     PAGE_SENTINEL,
@@ -111,7 +111,7 @@ def _digits_room(laid: Laid, glyphs: Glyphs, drawn: int) -> FontUse | None:
         return None
     to_unicode = {gid: str(d) for d, (gid, _, _) in enumerate(glyphs.digits)}
     widths = {gid: float(width) for gid, width, _ in glyphs.digits}
-    use = replace(use, to_unicode=to_unicode | use.to_unicode, widths=widest(widths, use.widths))
+    use = replace(use, to_unicode=to_unicode | use.to_unicode, widths=widths | use.widths)
     laid.fonts[glyphs.font] = use
     return use
 
