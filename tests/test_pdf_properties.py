@@ -113,9 +113,10 @@ def test_fast_is_one_pass(workers: fastpdf.Workers, articles: Articles) -> None:
         except fastpdf.Untrusted:
             raise  # A check failed: the pieces were joined wrong, or the check is wrong.
         except fastpdf.NotApplicable as exc:
-            # Only text no font has (.notdef boxes) is left to one pass.
-            assert "no font" in str(exc)
-            event("one pass: characters without a font")
+            # Declined before joining (text no font has, a folio set right to left for a
+            # right-to-left issue): the build lays the PDF out in one pass, right by making.
+            assert "no font" in str(exc) or "right to left" in str(exc), exc
+            event(f"one pass: {exc}")
             return
         event(f"fast: {len(articles)} article(s), {fast.pages} pages")
         assert font_problems(fast.data) == []
