@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from html import escape
 from pathlib import Path
@@ -27,6 +28,8 @@ from masthead.compose.links import (
     site_image,
 )
 from masthead.compose.people import people
+from masthead.compose.typeset import highlight, mark_lead_ins, mark_numeric_columns
+from masthead.compose.typography import fix_elisions_in, quotes_for
 from masthead.errors import InputError
 from masthead.model import Article, Asset, BuildWarning, Image, RawArticle, RelatedLink
 from masthead.sources.frontmatter import article_date
@@ -84,8 +87,10 @@ URL_SCHEMES = {"http", "https", "mailto", "ftp", "tel"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def markdown_renderer() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": True, "typographer": True})
+def markdown_renderer(language: str = "en") -> MarkdownIt:
+    md = MarkdownIt(
+        "commonmark", {"html": True, "typographer": True, "quotes": quotes_for(language)}
+    )
     md.enable(["table", "strikethrough", "replacements", "smartquotes"])
     md.use(footnote_plugin)
     md.use(deflist_plugin)  # "Term\n: definition" (Hugo's Goldmark, kramdown, PHP Markdown Extra).
@@ -95,7 +100,9 @@ def markdown_renderer() -> MarkdownIt:
     return md
 
 
-_MD = markdown_renderer()
+@functools.lru_cache(maxsize=8)
+def _markdown(language: str) -> MarkdownIt:
+    return markdown_renderer(language)
 
 
 def article_ids(
@@ -134,10 +141,14 @@ def article_ids(
 
 
 def normalise(
-    raw: RawArticle, ids: dict[Path, str], links: LinkContext | None = None
+    raw: RawArticle,
+    ids: dict[Path, str],
+    links: LinkContext | None = None,
+    language: str = "en",
 ) -> tuple[Article, list[BuildWarning]]:
     """Turn one raw article into an Article; warnings are returned, never printed. `links`
-    tells where links can point (the issue's articles, the static site it came from)."""
+    tells where links can point (the issue's articles, the static site it came from);
+    `language` chooses the quotation marks."""
     links = links or LinkContext(ids)
     meta = dict(raw.meta)
     warnings: list[BuildWarning] = []
@@ -215,7 +226,7 @@ def normalise(
                 asset, alt, _text(meta, "image_caption", raw), _text(meta, "image_credit", raw)
             )
 
-    html = _MD.render(body)
+    html = _markdown(language).render(body)
     html = replace_media(html, raw, warnings)
     scan_hrefs(html, raw, warnings)
     html = nh3.clean(
@@ -229,8 +240,12 @@ def normalise(
     tree = lxml.html.fragment_fromstring(html, create_parent="div")
     make_callouts(tree)
     missing_alt = _clean_tree(tree, raw, article_id, links, assets, warnings)
-    body_xhtml, body_html = _serialise(tree, ids)
+    fix_elisions_in(tree, language)
     word_count = len(tree.text_content().split())
+    highlight(tree)
+    mark_numeric_columns(tree)
+    mark_lead_ins(tree)
+    body_xhtml, body_html = _serialise(tree, ids)
 
     extra = {k: v for k, v in meta.items() if k not in KNOWN_KEYS}
     article = Article(
