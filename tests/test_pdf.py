@@ -77,7 +77,8 @@ def test_contents_entries_link_to_their_articles(example) -> None:  # type: igno
     _, issue, reader, _ = example
     starts = [page for lvl, _, page in outline(reader) if lvl == 2]
     targets = [t for i in _contents_pages(reader, starts[0]) for t in link_targets(reader, i)]
-    assert targets == starts
+    # Two columns of entries: the links' order on the page is not the reading order.
+    assert sorted(targets) == starts
     assert len(starts) == len(issue.articles)
 
 

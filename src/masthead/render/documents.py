@@ -23,7 +23,7 @@ class Document:
 
 @dataclass(frozen=True)
 class RenderedEpub:
-    documents: tuple[Document, ...]  # In spine order: cover, contents, articles.
+    documents: tuple[Document, ...]  # In spine order: cover, contents, articles, colophon.
     nav: str
     ncx: str
     stylesheet: str
@@ -163,6 +163,7 @@ def render_epub(
                 theme.render("epub/article.xhtml", place=place, article=place.article, **ctx),
             )
         )
+    docs.append(Document("colophon.xhtml", "Colophon", theme.render("epub/colophon.xhtml", **ctx)))
     if pages:
         docs = [_with_page_markers(doc, pages) for doc in docs]
     return RenderedEpub(

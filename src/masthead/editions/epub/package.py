@@ -14,6 +14,7 @@ from PIL import Image as PILImage
 from masthead.compose.people import sort_name
 from masthead.model import Asset, Issue
 from masthead.render.documents import COVER_HREF, RenderedEpub
+from masthead.render.svgfonts import theme_fonts
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 EPOCH_MIN = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)  # Zip dates cannot be earlier.
@@ -94,6 +95,8 @@ def accessibility_metadata(issue: Issue, has_pages: bool) -> list[tuple[str, str
 def epub_image(asset: Asset) -> bytes:
     """Image bytes for e-readers: RGB, under about 4 megapixels; others pass through as they are."""
     data = asset.source.read_bytes()
+    if asset.media_type == "image/svg+xml":
+        return theme_fonts(data)
     if asset.media_type not in {"image/jpeg", "image/png", "image/webp"}:
         return data
     with PILImage.open(io.BytesIO(data)) as opened:
