@@ -126,8 +126,10 @@ def object_extents(path: Path, first_page: int = 1) -> list[tuple[int, float, fl
         for index in range(first_page, len(pdf)):
             page = pdf[index]
             width = page.get_width()
-            for obj in page.get_objects(max_depth=3):
-                left, _, right, _ = obj.get_pos()
+            # The page's own objects; a picture drawn as a form counts whole (PDFium gives the
+            # objects inside a form without the form's clip).
+            for obj in page.get_objects(max_depth=1):
+                left, _, right, _ = obj.get_bounds()
                 out.append((index, left, right, width))
     finally:
         pdf.close()
