@@ -22,7 +22,7 @@ def token_class(kind: _TokenType) -> str:
     """Pygments' short CSS class for a token type ("k", "s2", "c1"), from its nearest kind."""
     while kind not in STANDARD_TYPES and kind.parent is not None:
         kind = kind.parent
-    return STANDARD_TYPES.get(kind, "")
+    return str(STANDARD_TYPES.get(kind, ""))
 
 
 def highlight(tree: lxml.html.HtmlElement) -> None:

@@ -21,7 +21,7 @@ from pygments.token import (
 )
 
 
-class PrintStyle(Style):
+class PrintStyle(Style):  # type: ignore[misc]
     """Dark, distinct inks on paper; comments in italic grey."""
 
     background_color = ""
@@ -53,7 +53,7 @@ class PrintStyle(Style):
     }
 
 
-class NightStyle(Style):
+class NightStyle(Style):  # type: ignore[misc]
     """Light inks for a dark page."""
 
     background_color = ""
