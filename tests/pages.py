@@ -24,7 +24,8 @@ class Line:
 
 
 def text_lines(path: Path, size: float, first_page: int = 1) -> list[Line]:
-    """Lines of text set at `size` points (± 0.1), split into columns at gaps wider than 3 mm.
+    """Lines of text mostly set at `size` points (± 0.1; inline code and other smaller type
+    count along), split into columns at gaps wider than 3 mm.
     (PDFium reports WeasyPrint's font sizes in CSS pixels.)"""
     size = size * 4 / 3
     pdf = pdfium.PdfDocument(path)
@@ -35,7 +36,8 @@ def text_lines(path: Path, size: float, first_page: int = 1) -> list[Line]:
             rows: dict[int, list[tuple[float, float, str]]] = {}
             for i in range(textpage.count_chars()):
                 char = chr(pdfium_c.FPDFText_GetUnicode(textpage, i))
-                if abs(pdfium_c.FPDFText_GetFontSize(textpage, i) - size) > 0.15:
+                char_size = pdfium_c.FPDFText_GetFontSize(textpage, i)
+                if not 0.7 * size <= char_size <= size + 0.15:
                     continue
                 if char in "\r\n\ufffe\x02":
                     continue
@@ -43,25 +45,26 @@ def text_lines(path: Path, size: float, first_page: int = 1) -> list[Line]:
                 y = ctypes.c_double()
                 pdfium_c.FPDFText_GetCharOrigin(textpage, i, x, y)
                 left, _, right, _ = textpage.get_charbox(i)
-                rows.setdefault(round(y.value), []).append((left, right, char))
+                at_size = abs(char_size - size) <= 0.15
+                rows.setdefault(round(y.value), []).append((left, right, char, at_size))
             for chars in rows.values():
                 chars.sort()
-                run: list[tuple[float, float, str]] = []
+                runs: list[list[tuple[float, float, str, bool]]] = [[]]
                 for char in chars:
-                    if run and char[0] - run[-1][1] > 3 * MM:
+                    if runs[-1] and char[0] - runs[-1][-1][1] > 3 * MM:
+                        runs.append([])
+                    runs[-1].append(char)
+                for run in runs:
+                    if run and sum(c[3] for c in run) * 2 > len(run):  # Mostly body type.
                         lines.append(_line(index, run, size))
-                        run = []
-                    run.append(char)
-                if run:
-                    lines.append(_line(index, run, size))
     finally:
         pdf.close()
     return lines
 
 
-def _line(page: int, run: list[tuple[float, float, str]], size: float) -> Line:
-    text = "".join(c for _, _, c in run)
-    return Line(page, run[0][0], max(r for _, r, _ in run), size, text)
+def _line(page: int, run: list[tuple[float, float, str, bool]], size: float) -> Line:
+    text = "".join(c[2] for c in run)
+    return Line(page, run[0][0], max(c[1] for c in run), size, text)
 
 
 def full_lines(lines: list[Line]) -> list[Line]:

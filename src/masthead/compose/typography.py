@@ -166,8 +166,16 @@ def _smart_article(article: Article, lang: str) -> Article:
         section=s(article.section),
         authors=tuple(s(a) for a in article.authors),
         lead_image=lead,
-        related=tuple(RelatedLink(s(r.title), r.url, r.target) for r in article.related),
+        related=tuple(_smart_related(r, lang) for r in article.related),
     )
+
+
+def _smart_related(item: RelatedLink, lang: str) -> RelatedLink:
+    """The item's title, and the archive article's it points to, typeset; the rest kept."""
+    there = item.elsewhere
+    if there is not None:
+        there = replace(there, title=smart(there.title, lang))
+    return replace(item, title=smart(item.title, lang), elsewhere=there)
 
 
 __all__ = ["Section", "fix_elisions", "fix_elisions_in", "quotes_for", "smart", "smart_issue"]
