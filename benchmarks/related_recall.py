@@ -122,11 +122,16 @@ def main() -> None:
         measure("rust-blog-2018", CORPORA / "rust-blog-2018", _rust_keys, _rust_links),
         measure("jekyll-news", CORPORA / "jekyll-news" / "_posts", _jekyll_keys, _jekyll_links),
     ]
+    print("| corpus | posts | posts that link to earlier ones | recall@3 | plain recall | time |")
+    print("| --- | --- | --- | --- | --- | --- |")
     for name, row in zip(("rust-blog-2018", "jekyll-news"), rows, strict=True):
         print(
             f"| {name} | {row['posts']} | {row['linking']} | {row['recall@3']:.2f} | "
             f"{row['plain']:.2f} | {row['seconds']:.2f} s |"
         )
+    cases = sum(r["linking"] for r in rows)
+    pooled = sum(r["recall@3"] * r["linking"] for r in rows) / cases
+    print(f"| both, pooled | | {cases} | **{pooled:.2f}** | | |")
 
 
 if __name__ == "__main__":

@@ -224,3 +224,29 @@ def page_differences(one: bytes, two: bytes, scale: float = 1.5) -> list[str]:
         if a.get_textpage().get_text_range() != b.get_textpage().get_text_range():
             found.append(f"page {index + 1}: text differs")
     return found
+
+
+def font_problems(data: bytes) -> list[str]:
+    """Embedded font programs that fontTools cannot read (4-byte stubs were issue 12's)."""
+    import io
+
+    import pikepdf
+    from fontTools.ttLib import TTFont
+
+    problems: list[str] = []
+    seen: set[tuple[int, int]] = set()
+    pdf = pikepdf.open(io.BytesIO(data))
+    for page in pdf.pages:
+        for font in page.Resources.get("/Font", {}).values():
+            if font.objgen in seen or "/DescendantFonts" not in font:
+                continue
+            seen.add(font.objgen)
+            descriptor = font.DescendantFonts[0].FontDescriptor
+            for key in ("/FontFile2", "/FontFile3"):
+                if key in descriptor:
+                    program = descriptor[key].read_bytes()
+                    try:
+                        TTFont(io.BytesIO(program))["maxp"].numGlyphs  # noqa: B018
+                    except Exception as exc:  # Any failure to read is the finding.
+                        problems.append(f"{font.BaseFont}: {len(program)} bytes, {exc!r}")
+    return problems

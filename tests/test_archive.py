@@ -369,3 +369,24 @@ def test_accept_suggestions_into_front_matter(
     lone.mkdir()
     result = runner.invoke(app, ["related", "--accept", str(lone), "--out", str(dist)])
     assert result.exit_code == 1 and "is not an issue folder of a publication" in result.stderr
+
+
+def test_base_url_makes_links_absolute(tmp_path: Path) -> None:
+    import feedparser
+
+    pub = write_publication(tmp_path / "pub", ISSUES[:2])
+    base = "https://beacon.example.org/archive/"
+    build_all([pub], out_dir=tmp_path / "dist", formats=("epub",), base_url=base)
+    xhtml = _epub_text(tmp_path / "dist" / "the-beacon-no-2.epub", "ferries.xhtml")
+    # The EPUB links to the archive's page of an article of another issue.
+    assert f'<a href="{base}articles/no-1/keepers.html">The Last Keepers</a>' in xhtml
+    feed = feedparser.parse((tmp_path / "dist" / "archive" / "catalog.xml").read_bytes())
+    hrefs = [link.href for entry in feed.entries for link in entry.links]
+    assert hrefs and all(h.startswith(base) for h in hrefs)
+    assert f"{base}files/the-beacon-no-1.epub" in hrefs
+    catalog = json.loads((tmp_path / "dist" / "archive" / "catalog.json").read_text())
+    assert catalog["links"][0] == {
+        "rel": "self",
+        "href": f"{base}catalog.json",
+        "type": "application/opds+json",
+    }

@@ -270,8 +270,8 @@ def test_folios_with_words_on_either_side_are_set_in_place(tmp_path: Path, side:
     single, fast = _with_theme(
         tmp_path,
         (
-            "@bottom-center {\n    content: counter(page);",
-            f'@bottom-{side} {{\n    content: "Page " counter(page);',
+            "@bottom-center {\n    content: counter(page, {{ page_counter }});",
+            f'@bottom-{side} {{\n    content: "Page " counter(page, {{{{ page_counter }}}});',
         ),
         ("@bottom-center { content: none; }", f"@bottom-{side} {{ content: none; }}"),
     )
@@ -284,7 +284,8 @@ def test_folios_in_roman_numerals_come_from_the_overlay(tmp_path: Path) -> None:
     """A folio that cannot be set as decimal digits (here lower-roman) is left out of its piece
     and drawn by the overlay, still exactly where one pass draws it."""
     single, fast = _with_theme(
-        tmp_path, ("content: counter(page);", "content: counter(page, lower-roman);")
+        tmp_path,
+        ("content: counter(page, {{ page_counter }});", "content: counter(page, lower-roman);"),
     )
     assert "viii" in PdfReader(io.BytesIO(fast.data)).pages[7].extract_text().split()
     assert _overlaid(fast.data)

@@ -197,7 +197,11 @@ Body.
         ("Dead", ""),
     ]
     assert article.extra == {"colour": "blue"}
-    assert warnings == []
+    # The two related items that lead nowhere (no article, no usable address) are named.
+    assert [str(w) for w in warnings] == [
+        f"{tmp_path / 'a.md'}:12: related reading that leads nowhere (no article of this issue, "
+        "no web address), printed as plain text: 'Another Title', 'Dead'"
+    ]
 
 
 def test_split_front_matter_reports_body_line() -> None:

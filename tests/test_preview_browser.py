@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -65,13 +64,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     shutil.copytree(publication / "no-7", publication / "no-8")
     toml = publication / "no-8" / "issue.toml"
     toml.write_text(toml.read_text().replace("number = 7", "number = 8"))
-    # A chart becomes a symlink to a file outside the publication: the build may read it (it
-    # is the editor's own machine), the preview must not serve it (its page is not opened).
+    # A picture that is a symlink to a file outside the publication: a build refuses such a
+    # file when an article uses it (issue 13), and the preview must not serve it either.
     outside = work / "outside"
     outside.mkdir()
     chart = publication / "no-7" / "images" / "sky-brightness.svg"
-    shutil.move(chart, outside / chart.name)
-    chart.symlink_to(outside / chart.name)
+    shutil.copy(chart, outside / "private.svg")
+    (chart.parent / "private.svg").symlink_to(outside / "private.svg")
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), PYTHONUNBUFFERED="1")
     process = subprocess.Popen(
         [sys.executable, "-m", "masthead", "preview", str(publication), "--port", "0"]
@@ -205,16 +204,20 @@ def test_a_broken_file_shows_its_error_and_the_page_recovers(server: Server, bro
     article.write_text(no_alt + "\n")
     wait_until(browser, "return document.getElementById('error').hidden")
     # (The PDF adds its own: WeasyPrint's PDF/UA check finds the same image without alt.)
-    item = wait_until(
+    found = wait_until(
         browser,
-        "return [...document.querySelectorAll('#warning-list li')]"
-        ".find((li) => li.textContent.includes('lamplighters.md:11'))",
+        """
+        const item = [...document.querySelectorAll('#warning-list li')]
+          .find((li) => li.textContent.includes('lamplighters.md:11'));
+        const where = item && item.querySelector('a.where');
+        return where ? {text: item.textContent, where: where.textContent, href: where.href} : null;
+        """,
     )
+    assert "lead image has no `image_alt` text" in found["text"]
+    assert found["where"] == "no-7/lamplighters.md:11"
+    assert found["href"].endswith("/i/no-7/source/no-7/lamplighters.md#L11")
     browser.find_element("id", "warnings-toggle").click()
-    assert "lead image has no `image_alt` text" in item.text  # Shown once the panel opens.
-    where = item.find_element("css selector", "a.where")
-    assert where.text == "no-7/lamplighters.md:11"
-    assert where.get_attribute("href").endswith("/i/no-7/source/no-7/lamplighters.md#L11")
+    assert browser.find_element("id", "warnings").is_displayed()
     # The next good save: the warning goes, the new text comes.
     sentence = "The round ended where it began, at the lamp by the pier"
     article.write_text(good.rstrip() + f"\n\n{sentence}.\n")
@@ -266,6 +269,32 @@ def test_reader_controls_and_previous_next(server: Server, browser) -> None:  # 
     assert severe_logs(browser) == []
 
 
+def test_a_template_of_the_publication_restyles_the_epub_view(server: Server, browser) -> None:  # type: ignore[no-untyped-def]
+    browser.get(server.url + "i/no-7/#doc=dim-rooms.xhtml")
+    wait_until(browser, EPUB_TEXT, "In Praise of Dim Rooms")
+    colour = (
+        "const title = document.getElementById('epub-frame').contentDocument"
+        ".querySelector('.article-title');"
+        "return title && getComputedStyle(title).color === arguments[0];"
+    )
+    before = browser.execute_script(
+        "return getComputedStyle(document.getElementById('epub-frame').contentDocument"
+        ".querySelector('.article-title')).color"
+    )
+    assert before != "rgb(140, 30, 20)"
+    # A templates folder appears beside publication.toml, with the EPUB stylesheet in it.
+    override = server.publication / "templates" / "epub" / "style.css"
+    override.parent.mkdir(parents=True)
+    override.write_text(
+        '{% include "!default/epub/style.css" %}\n.article-title { color: rgb(140, 30, 20); }\n'
+    )
+    wait_until(browser, colour, "rgb(140, 30, 20)")
+    assert server.get("/i/no-7/epub/style.css")[1].endswith(b"color: rgb(140, 30, 20); }\n")
+    shutil.rmtree(server.publication / "templates")
+    wait_until(browser, colour, before)
+    assert severe_logs(browser) == []
+
+
 def test_only_the_issues_outputs_and_assets_are_served(server: Server) -> None:
     status, state = server.get("/i/no-7/state")
     assert status == 200
@@ -287,11 +316,9 @@ def test_only_the_issues_outputs_and_assets_are_served(server: Server) -> None:
     ]
     for path in refused:
         assert server.get(path)[0] == 404, path
-    # An image of the issue that is a symlink out of the publication.
-    status, chapter = server.get("/i/no-7/epub/counting-the-dark.xhtml")
-    assert status == 200
-    linked = re.findall(rb'src="(images/[^"]*sky-brightness[^"]*)"', chapter)
-    assert linked and server.get(f"/i/no-7/epub/{linked[0].decode()}")[0] == 404
+    # A picture in the issue's folder that is a symlink out of the publication.
+    assert server.get("/i/no-7/epub/images/private.svg")[0] == 404
+    assert server.get("/i/no-7/source/no-7/images/private.svg")[0] == 404
     # No write endpoint; only this machine's names are answered.
     assert server.get("/i/no-7/state", method="POST")[0] == 405
     assert server.get("/i/no-7/epub/moths.xhtml", method="PUT")[0] == 405

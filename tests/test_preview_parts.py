@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -206,14 +207,16 @@ def test_the_pdf_view_finds_each_documents_pages(built: tuple[Path, Path]) -> No
         pdf.close()
 
 
-def _masthead(*args: str, modules: str = "") -> subprocess.Popen[str]:
+def _masthead(
+    *args: str, modules: str = "", env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
     """`masthead ARGS…` in a fresh interpreter; `modules`: names to make unimportable first."""
     blocked = "".join(f"sys.modules[{name!r}] = None; " for name in modules.split())
     code = (
         f"import sys; {blocked}sys.argv = ['masthead', *sys.argv[1:]]; "
         "from masthead.cli import main; main()"
     )
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    env = dict(env or os.environ, PYTHONPATH=str(ROOT / "src"))
     return subprocess.Popen(
         [sys.executable, "-c", code, *args],
         stdout=subprocess.PIPE,
@@ -250,3 +253,35 @@ def test_a_missing_folder_and_a_missing_extra_are_one_line_errors(tmp_path: Path
     assert no_extra.returncode == 1 and "Traceback" not in stderr
     assert "masthead preview needs the `preview` extra" in stderr
     assert "pip install 'masthead[preview]'" in stderr
+
+
+def test_open_shows_the_preview_in_the_users_browser(tmp_path: Path) -> None:
+    opened = tmp_path / "opened.txt"
+    opener = tmp_path / "browser.sh"
+    opener.write_text(f'#!/bin/sh\necho "$1" > {opened}\n')
+    opener.chmod(0o755)
+    env = dict(os.environ, BROWSER=str(opener))
+    process = _masthead(
+        "preview", str(EXAMPLE), "--port", "0", "--open", "--out", str(tmp_path / "out"), env=env
+    )
+    assert process.stdout is not None
+    url = process.stdout.readline().strip()
+    deadline = time.monotonic() + 60
+    while not opened.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=120)
+    assert url.startswith("http://127.0.0.1:")
+    assert opened.read_text().strip() == url
+
+
+def test_a_folder_of_a_static_site_is_previewed_within_the_site(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    posts = site / "content" / "posts"
+    posts.mkdir(parents=True)
+    (site / "static" / "img").mkdir(parents=True)
+    (site / "hugo.toml").write_text('baseURL = "https://example.org/"\ntitle = "A Site"\n')
+    (posts / "first.md").write_text("---\ntitle: First\n---\n\n![A dot](/img/dot.png)\n")
+    preview = Preview(posts, tmp_path / "out")
+    assert preview.only == "posts"
+    assert preview.root == site.resolve()  # Its images live in static/, above the posts.

@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from email import policy
@@ -492,6 +493,46 @@ def test_dry_run_writes_one_eml_per_recipient_and_sends_nothing(
     assert next(message.iter_attachments()).get_content() == built["pdf"].read_bytes()
     assert "Wrote 2 messages (dry run, nothing sent)" in result.stdout
     assert not (tmp_path / "state").exists()  # The journal is untouched.
+
+
+def test_dry_run_into_a_folder_it_cannot_write_is_one_line_and_writes_nothing(
+    built: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    subscribers(tmp_path, ["ada@example.org,Ada,pdf", "owner@kindle.com,,"])
+    # A file where the folder should be: the OS refuses, whoever runs it.
+    blocker = tmp_path / "blocker"
+    blocker.write_text("not a folder")
+    result = runner.invoke(app, command(built, tmp_path, None, "--dry-run", str(blocker / "x")))
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert lines == [
+        f"error: {blocker / 'x'}: cannot write the messages (File exists) — give --dry-run a "
+        "folder you can write to"
+    ] or lines == [
+        f"error: {blocker / 'x'}: cannot write the messages (Not a directory) — give --dry-run "
+        "a folder you can write to"
+    ], result.stderr
+    assert "Traceback" not in result.output and blocker.read_text() == "not a folder"
+
+    # A folder it may not write (chmod cannot stop root, so the OS's refusal is simulated on
+    # the second message): the first is not left behind either.
+    out = tmp_path / "out"
+    out.mkdir()
+    real = tempfile.mkstemp
+    made: list[bool] = []
+
+    def mkstemp(*args, **kwargs):  # type: ignore[no-untyped-def]
+        made.append(str(kwargs.get("prefix", "")).endswith(".eml."))
+        if sum(made) == 2:
+            raise PermissionError(13, "Permission denied")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    result = runner.invoke(app, command(built, tmp_path, None, "--dry-run", str(out)))
+    assert result.exit_code == 1, result.output
+    assert f"error: {out}: cannot write the messages (Permission denied)" in result.stderr
+    assert list(out.iterdir()) == []
+    assert not (tmp_path / "state").exists()
 
 
 def test_the_command_asks_first_and_reports_failures_as_json(

@@ -4,10 +4,12 @@ once per module), their layout, paths, links, template tags, embeds and bylines.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from typer.testing import CliRunner
 
 from masthead.build import prepare
@@ -19,11 +21,15 @@ from masthead.errors import InputError
 from masthead.model import Issue
 from masthead.sources.sites import find_site
 
-# A 1×1 PNG.
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
-)
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGBA", (1, 1), (180, 40, 30, 255)).save(out, "PNG")
+    return out.getvalue()
+
+
+# A 1×1 PNG (made by Pillow: images are decoded, and a broken one is not shipped).
+PNG = _png()
 runner = CliRunner()
 
 

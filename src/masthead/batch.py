@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from masthead.errors import InputError, MastheadError
 from masthead.model import ArchiveLinks, BuildResult
 from masthead.options import BuildOptions, cores
+from masthead.processes import children_ignore_sigint, ignore_sigint, stop_pool
 
 if TYPE_CHECKING:
     from masthead.archive.site import SiteResult
@@ -38,6 +39,35 @@ def find_issues(paths: Iterable[Path]) -> list[Path]:
                 continue
         found[path] = None
     return list(found)
+
+
+def check_output_names(issues: Sequence[Path], options: BuildOptions) -> None:
+    """Two issues that would write the same files into the output folder are an error, before
+    anything is built or written. An issue that cannot be read is left to its own build."""
+    from masthead.model import output_stem
+    from masthead.sources.folder import load
+
+    by_stem: dict[str, Path] = {}
+    for path in issues:
+        try:
+            loaded = load(
+                Path(path),
+                title=options.title,
+                site_root=options.site_root,
+                language=options.language,
+            )
+        except MastheadError:
+            continue
+        stem = output_stem(loaded.publication, loaded.info)
+        if stem in by_stem:
+            raise InputError(
+                f"would write the same files as {by_stem[stem]}: "
+                f"{options.out_dir / stem}.* (nothing was built)",
+                Path(path),
+                hint="give one of them an issue `slug` in issue.toml (or a --title), "
+                "or build them into different --out folders",
+            )
+        by_stem[stem] = Path(path)
 
 
 def _rebuild_error(kind: str, fields: dict[str, Any]) -> MastheadError:
@@ -120,8 +150,10 @@ def build_all(
     issues = find_issues(paths)
     if not issues:
         raise InputError("no issues to build", hint="give issue folders or a publication folder")
+    check_output_names(issues, options)
     jobs = max(1, jobs or cores())
     from masthead.archive.plan import Planner
+    from masthead.archive.site import write_site
 
     done: dict[Path, BuildResult | MastheadError] = {}
     archives: list[SiteResult] = []
@@ -135,7 +167,7 @@ def build_all(
             done.update(zip([p for p, _ in todo], _run(todo, options, jobs), strict=True))
         for path, links in planner.again():
             done.update(zip([path], _run([(path, links)], options, jobs), strict=True))
-        archives.append(planner.write_archive(done))
+        archives.append(write_site(planner, done))
     loose = [p for p in issues if p not in done]
     if loose:
         todo = [(path, _links_for(path, options, base_url)) for path in loose]
@@ -170,8 +202,6 @@ def _run(
     """Build these issues, `jobs` at a time."""
     if not todo:
         return []
-    paths = [p for p, _ in todo]
-    links = [link for _, link in todo]
     if len(todo) > 1 and options.pdf_jobs is None:
         # Issues in parallel already fill the cores: each lays out its own PDF in one process.
         pdf_jobs = 1 if len(todo) >= jobs else max(1, jobs // len(todo))
@@ -179,8 +209,18 @@ def _run(
     if jobs == 1 or len(todo) == 1:
         outcomes = [_build_one(path, options, link) for path, link in todo]
     else:
-        # "spawn": a fresh interpreter per worker, safe beside the CLI's spinner thread.
+        # "spawn": a fresh interpreter per worker, safe beside the CLI's spinner thread. The
+        # workers ignore Ctrl-C; an interrupt here stops them at once (processes.py).
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(min(jobs, len(todo)), mp_context=context) as pool:
-            outcomes = list(pool.map(_build_one, paths, [options] * len(todo), links))
+        pool = ProcessPoolExecutor(
+            min(jobs, len(todo)), mp_context=context, initializer=ignore_sigint
+        )
+        with children_ignore_sigint() as processes:
+            futures = [pool.submit(_build_one, path, options, link) for path, link in todo]
+        failed = True
+        try:
+            outcomes = [future.result() for future in futures]
+            failed = False
+        finally:
+            stop_pool(pool, processes, at_once=failed)
     return [value if kind == "ok" else _rebuild_error(kind, value) for kind, value in outcomes]

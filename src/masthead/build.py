@@ -11,16 +11,21 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from masthead import cache
+from masthead.derived import DerivedFiles
+from masthead.editions.processes import CoverHelper, can_fork, early_workers
 from masthead.errors import MastheadError
 from masthead.files import write_all
 from masthead.model import ArchiveLinks, BuildResult, BuildWarning, Issue, PageStart
 from masthead.options import ALL_FORMATS, FORMATS, PDF_MODES, BuildOptions
+from masthead.processes import children_ignore_sigint, terminate
 
 if TYPE_CHECKING:
+    from masthead.compose.images import ImageRules
     from masthead.editions.pdf.single import PdfOutput
     from masthead.render.theme import Theme
 
@@ -39,6 +44,8 @@ __all__ = [
 ]
 XHTML_MAX_BYTES = 300 * 1024
 STATE_DIR = ".masthead"  # In the output folder: page maps and cached cover images.
+IMAGES_DIR = "images"  # In STATE_DIR: what was derived from images, by content (derived.py).
+PUBLICATION_PAGE_SIZE = "publication"  # ImageRules.page_size: the publication's, once read.
 Progress = Callable[[str], None]
 
 
@@ -51,24 +58,37 @@ def prepare(
     title: str | None = None,
     archive: ArchiveLinks | None = None,
     site_root: Path | None = None,
+    language: str | None = None,
+    images: ImageRules | None = None,
 ) -> tuple[Issue, list[BuildWarning]]:
     """Load, normalise and assemble an issue: everything short of rendering. `archive`: what
     the publication's other issues give its related reading (see masthead.archive);
-    `site_root`: the static site a zero-config folder belongs to (else found above it)."""
+    `site_root`: the static site a zero-config folder belongs to (else found above it);
+    `language`: the issue's (BCP 47, checked), whatever its settings say; `images`: what is
+    asked of its images (the PDF's page size, for their printed resolution:
+    PUBLICATION_PAGE_SIZE for the publication's; where what decoding found is kept)."""
     from masthead.compose.assemble import assemble
     from masthead.sources.folder import load
 
-    return assemble(load(Path(path), title=title, site_root=site_root), archive)
+    loaded = load(Path(path), title=title, site_root=site_root, language=language)
+    if images is not None and images.page_size == PUBLICATION_PAGE_SIZE:
+        images = replace(images, page_size=loaded.publication.page_size)
+    return assemble(loaded, archive, images)
 
 
 def check(
-    path: Path, title: str | None = None, site_root: Path | None = None
+    path: Path,
+    title: str | None = None,
+    site_root: Path | None = None,
+    language: str | None = None,
 ) -> tuple[Issue, list[BuildWarning]]:
     """Validate an issue's inputs and templates without writing anything."""
+    from masthead.compose.images import ImageRules
     from masthead.editions.pdf.single import page_size_css
     from masthead.render.documents import render_epub, render_pdf, theme_for
 
-    issue, warnings = prepare(path, title, site_root=site_root)
+    rules = ImageRules(page_size=PUBLICATION_PAGE_SIZE)
+    issue, warnings = prepare(path, title, site_root=site_root, language=language, images=rules)
     theme = theme_for(issue)
     render_epub(issue, theme)
     render_pdf(issue, page_size_css(issue.publication.page_size), theme)
@@ -127,6 +147,7 @@ def build(
     """
     options = replace(options or BuildOptions(), **changes)
     run = _Run(Path(path), None, options, progress, archive=archive)
+    run.images = DerivedFiles(options.out_dir / STATE_DIR / IMAGES_DIR)
     # Hashed before anything is parsed: a file changed during the build makes the next one redo.
     # Recorded even with use_cache=False, so that the next build can be skipped.
     recorded = options.recorded() | ({"archive": archive.digest()} if archive else {})
@@ -135,7 +156,7 @@ def build(
         cached = cache.cached_result(run.found, options.out_dir)
         run.lap("cache")
         if cached is not None:
-            return replace(cached, timings=run.timings)
+            return replace(cached, timings=run.timings, up_to_date=True)
     if options.pdf_mode not in PDF_MODES:
         raise MastheadError(
             f"unknown PDF mode '{options.pdf_mode}'", hint=f"use one of: {', '.join(PDF_MODES)}"
@@ -144,16 +165,22 @@ def build(
     # reads the articles, then renders the cover while this one lays out the PDF. Likewise the
     # processes that lay out a fast PDF's pieces start now; when they do, one of them renders the
     # cover (one process less importing WeasyPrint).
-    run.workers = _early_workers(run.path, options)
     wants_epub = "epub" in options.formats or "kepub" in options.formats
-    if wants_epub and options.pdf_jobs != 1 and _can_fork():
-        run.helper = run.workers if run.workers is not None else _CoverHelper()
+    # The workers ignore Ctrl-C: this process stops them (at once) when it is interrupted.
+    with children_ignore_sigint() as run.processes:
+        run.workers = early_workers(run.path, options, FAST_MIN_ARTICLES)
+        if wants_epub and options.pdf_jobs != 1 and can_fork():
+            run.helper = run.workers if run.workers is not None else CoverHelper()
+    failed = True
     try:
-        return _build_issue(run)
+        result = _build_issue(run)
+        failed = False
+        return result
     finally:
-        for pool in (run.helper, run.workers):
-            if pool is not None:
-                pool.close()
+        if failed:  # An error or an interrupt: the work in hand is not wanted.
+            terminate(run.processes)
+        for pool in dict.fromkeys(p for p in (run.helper, run.workers) if p is not None):
+            pool.close()
 
 
 class Helper(Protocol):
@@ -174,7 +201,9 @@ class _Run:
     progress: Progress
     helper: Helper | None = None
     archive: ArchiveLinks | None = None
-    workers: Any = None  # editions.pdf Workers, started early (see _early_workers).
+    workers: Any = None  # editions.pdf Workers, started early (see editions.processes).
+    processes: set[BaseProcess] = field(default_factory=set)  # Of the helper and the workers.
+    images: DerivedFiles = field(default_factory=lambda: DerivedFiles(None))
     timings: dict[str, float] = field(default_factory=dict)
     clock: float = field(default_factory=time.perf_counter)
 
@@ -197,15 +226,23 @@ class _Made:
 
 
 def _build_issue(run: _Run) -> BuildResult:
+    from masthead.compose.images import ImageRules
     from masthead.render.documents import render_pdf, theme_for
 
     options = run.options
+    state = options.out_dir / STATE_DIR
     run.progress("Reading articles")
-    issue, warnings = prepare(run.path, options.title, run.archive, options.site_root)
+    printed = "pdf" in options.formats
+    rules = ImageRules(
+        page_size=(options.page_size or PUBLICATION_PAGE_SIZE) if printed else None,
+        store=run.images,
+    )
+    issue, warnings = prepare(
+        run.path, options.title, run.archive, options.site_root, options.language, rules
+    )
     run.lap("load")
     from masthead.editions.pdf.single import package_pdf, page_size_css, pdf_variant
 
-    state = options.out_dir / STATE_DIR
     theme = theme_for(issue, state / "templates")
     cover = _start_cover(run, issue, theme, state)
     size = page_size_css(options.page_size or issue.publication.page_size)
@@ -230,7 +267,9 @@ def _build_issue(run: _Run) -> BuildResult:
     else:
         made.page_map = _read_page_map(page_map_file, layout_key)
     _epub_editions(run, issue, theme, cover, made, warnings)
-    if options.strict:
+    if options.strict and not warnings:
+        # Only when nothing failed yet: checking takes seconds and would change nothing.
+        run.progress("Checking the EPUB")
         warnings.extend(_validate(made.outputs))
     if options.strict and warnings:
         raise MastheadError(
@@ -240,6 +279,7 @@ def _build_issue(run: _Run) -> BuildResult:
     run.progress("Writing files")
     out_dir = options.out_dir
     made.cache_files.update(theme.cache_files())
+    made.cache_files.update(run.images.new_files())
     files = {out_dir / name: data for name, data in made.outputs.items()} | made.cache_files
     if made.pdf is not None:
         # Kept so that a later EPUB-only build can still carry the PDF's page list.
@@ -346,88 +386,26 @@ def _epub_editions(
         run.lap("render")
         if cover is None:
             cover = cover_jpeg(issue, cover_html(issue, theme, context(issue)), state)
-        elif isinstance(cover, Future):
-            cover = cover.result()
-        jpeg, new_cache = cover
-        if new_cache is not None:
-            made.cache_files[new_cache] = jpeg
-        data = package_epub(issue, rendered, source_date(issue), jpeg, has_pages=bool(targets))
+
+        def finished_cover() -> bytes:
+            """Called by package_epub once the rest is packed (the helper may still be on it)."""
+            nonlocal cover
+            if isinstance(cover, Future):
+                cover = cover.result()
+            assert cover is not None
+            jpeg, new_cache = cover
+            if new_cache is not None:
+                made.cache_files[new_cache] = jpeg
+            return jpeg
+
+        data = package_epub(
+            issue, rendered, source_date(issue), finished_cover, bool(targets), store=run.images
+        )
         made.outputs[f"{issue.output_stem}.{'kepub.epub' if fmt == 'kepub' else 'epub'}"] = data
         run.lap("epub")
 
 
-class _CoverHelper:
-    """One forked process that imports WeasyPrint early and renders the EPUB's cover."""
-
-    def __init__(self) -> None:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        context = multiprocessing.get_context("fork")
-        self.pool = ProcessPoolExecutor(1, mp_context=context, initializer=_load_cover_stack)
-        self.pool.submit(int)  # Starts the process now.
-
-    def submit(self, function: Callable[..., Any], /, *args: Any) -> Future[Any]:
-        return self.pool.submit(function, *args)
-
-    def close(self) -> None:
-        self.pool.shutdown(wait=False, cancel_futures=True)
-
-
-def _can_fork() -> bool:
-    import multiprocessing
-
-    return "fork" in multiprocessing.get_all_start_methods()
-
-
-def _load_cover_stack() -> None:
-    import pypdfium2  # noqa: F401
-    import weasyprint  # noqa: F401
-
-
 FAST_MIN_ARTICLES = 3  # Measured: from 3 articles, pieces in parallel beat one pass.
-
-
-def _early_workers(path: Path, options: BuildOptions) -> Any:
-    """Worker processes for a fast PDF, started before the issue is read, when one is likely."""
-    from masthead.editions.pdf.fast import FAST_VARIANTS
-    from masthead.editions.pdf.single import DEFAULT_PDF_VARIANT
-
-    variant = (options.pdf_variant or DEFAULT_PDF_VARIANT).strip().lower()
-    mode = options.pdf_mode
-    if "pdf" not in options.formats or mode == "single" or variant not in FAST_VARIANTS:
-        return None
-    if options.jobs < 2 or (mode == "auto" and _article_files(path) < FAST_MIN_ARTICLES):
-        return None
-    from masthead.editions.pdf.fast import Workers
-
-    return Workers(options.jobs, _language_hint(path))
-
-
-def _language_hint(folder: Path) -> str:
-    """The issue's language as its settings give it, read cheaply (the workers' hyphenation
-    dictionary); errors are left to the real reading of the settings."""
-    import tomllib
-
-    for settings in (folder / "issue.toml", folder.parent / "publication.toml"):
-        try:
-            found = tomllib.loads(settings.read_text(encoding="utf-8")).get("language")
-        except (OSError, ValueError):
-            continue
-        if isinstance(found, str):
-            return found
-    return "en"
-
-
-def _article_files(folder: Path) -> int:
-    """About how many articles a folder holds, without reading them."""
-    if not folder.is_dir():
-        return 0
-    return sum(
-        1
-        for p in folder.rglob("*")
-        if p.suffix.lower() in (".md", ".markdown") and not p.name.startswith(".")
-    )
 
 
 def _use_fast_pdf(mode: str, variant: str, issue: Issue, state: Path) -> bool:

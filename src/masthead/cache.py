@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from masthead.files import file_digest
+from masthead.files import file_digest, inside
 from masthead.model import BuildResult, BuildWarning
 
 RECORD_VERSION = 2  # 2: warnings with their lines
@@ -48,16 +48,21 @@ def _theme_dir() -> Path:
 
 
 def _files(folder: Path, skip: Path | None) -> Iterable[Path]:
-    """Every file under `folder`, sorted; not in hidden folders, not under `skip`."""
+    """Every regular file under `folder`, sorted; not in hidden folders, not under `skip`, and
+    not a symlink leading out of `folder` (never read: the build refuses such a file, and a
+    link to a device or a pipe would never finish hashing)."""
     if not folder.is_dir():
         return
+    real = folder.resolve()
     for root, dirs, names in os.walk(folder):
         here = Path(root)
         dirs[:] = sorted(
             d for d in dirs if not d.startswith(".") and (skip is None or here / d != skip)
         )
         for name in sorted(names):
-            yield here / name
+            path = here / name
+            if path.is_file() and (not path.is_symlink() or inside(path, (real,))):
+                yield path
 
 
 def _issue_folder(path: Path) -> Path | None:

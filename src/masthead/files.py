@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from masthead.errors import OutputError
@@ -28,15 +29,27 @@ def write_all(files: dict[Path, bytes]) -> tuple[Path, ...]:
             except OSError as exc:
                 raise OutputError(f"cannot write output ({exc.strerror})", target.parent) from exc
             temps.append((Path(tmp_name), target))
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.chmod(tmp_name, 0o644)
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                os.chmod(tmp_name, 0o644)
+            except OSError as exc:  # A full disk, a quota.
+                raise OutputError(f"cannot write output ({exc.strerror})", target) from exc
         for tmp, target in temps:
-            os.replace(tmp, target)
+            try:
+                os.replace(tmp, target)
+            except OSError as exc:
+                raise OutputError(f"cannot write output ({exc.strerror})", target) from exc
     finally:
         for tmp, _ in temps:
             tmp.unlink(missing_ok=True)
     return tuple(files)
+
+
+def inside(path: Path, roots: Sequence[Path]) -> bool:
+    """Whether `path`, symlinks followed, lies in one of the (resolved) `roots`."""
+    real = Path(path).resolve()
+    return any(real.is_relative_to(root) for root in roots)
 
 
 def file_digest(path: Path) -> str:

@@ -50,6 +50,7 @@ class IssueInfo:
     epub_cover: Path | None = None  # A finished cover image to use as-is in the EPUB.
     description: str = ""
     slug: str = ""  # Used in output file names, like "vol-3-no-7".
+    language: str = ""  # BCP 47; "" for the publication's.
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,9 @@ class LoadedIssue:
     site: Site | None = None  # A zero-config folder inside a static site.
     intros: tuple[SectionIntro, ...] = ()  # Sections' own pages, by section title.
     notes: tuple[BuildWarning, ...] = ()  # What loading skipped or changed (drafts…).
+    # The folders the issue may read files from (resolved): its own, its publication's, the
+    # site root. A file elsewhere (by ../, an absolute path or a symlink) is an error.
+    roots: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,13 @@ class Asset:
     media_type: str  # Like "image/png".
     width: int | None = None
     height: int | None = None
+    content: bytes | None = None  # The bytes shipped when not the file's (a sanitised SVG).
+    print_image: bytes | None = None  # What the PDF shows instead: an animated image's frame.
+
+    @property
+    def data(self) -> bytes:
+        """The bytes the editions carry."""
+        return self.content if self.content is not None else self.source.read_bytes()
 
 
 @dataclass(frozen=True)
@@ -148,6 +159,7 @@ class ArchiveTarget:
     article_id: str
     page: int | None = None  # Where it starts in that issue's PDF, when known.
     url: str = ""  # The article's own web address, "" when none.
+    issue_number: int | None = None  # For the label in the issue's language ("No. 5", "العدد 5").
     archive_url: str = ""  # Its archive page as an absolute URL (needs --base-url), else "".
 
     @property
@@ -221,6 +233,7 @@ class Article:
     word_count: int = 0
     missing_alt: int = 0  # Images in the body without alt text.
     read_files: tuple[Path, ...] = ()  # Other files its text pulled in (a site's snippets).
+    language: str = ""  # BCP 47 from front matter `language`; "" for the issue's.
     extra: dict[str, Any] = field(default_factory=dict)  # Unrecognised front matter keys.
 
     @property
@@ -274,11 +287,14 @@ class Issue:
         return tuple(seen.values())
 
     @property
+    def language(self) -> str:
+        """The issue's language (BCP 47): its own, else the publication's."""
+        return self.info.language or self.publication.language
+
+    @property
     def output_stem(self) -> str:
         """File name without extension, like "the-lantern-vol-3-no-7"."""
-        pub = slugify(self.publication.name)
-        issue = self.info.slug or slugify(self.info.title)
-        return pub if pub == issue else f"{pub}-{issue}"
+        return output_stem(self.publication, self.info)
 
     @property
     def full_title(self) -> str:
@@ -292,6 +308,14 @@ class Issue:
         if self.info.date is not None:
             head += f" ({self.info.date.strftime('%B %Y')})"
         return head
+
+
+def output_stem(publication: Publication, info: IssueInfo) -> str:
+    """An issue's file name without extension, like "the-lantern-vol-3-no-7": names in other
+    scripts are transliterated ("Новости" → "novosti")."""
+    pub = slugify(publication.name, "issue")
+    issue = info.slug or slugify(info.title, "issue")
+    return pub if pub == issue else f"{pub}-{issue}"
 
 
 @dataclass(frozen=True)
@@ -336,3 +360,4 @@ class BuildResult:
     warnings: tuple[BuildWarning, ...] = ()
     pdf_pages: int | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    up_to_date: bool = False  # Nothing changed since the last build: nothing was built again.

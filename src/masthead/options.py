@@ -27,6 +27,7 @@ class BuildOptions:
     out_dir: Path = Path("dist")
     formats: tuple[str, ...] = FORMATS  # Any of ALL_FORMATS.
     title: str | None = None  # A zero-config folder's issue title.
+    language: str | None = None  # BCP 47, checked; the issue's whatever its settings say.
     page_size: str | None = None  # Like "letter"; None: the publication's.
     pdf_variant: str | None = None  # Like "pdf/a-3b"; None: tagged PDF/UA-1.
     strict: bool = False  # Any warning, EPUBCheck or Ace finding fails the build.
@@ -48,6 +49,7 @@ class BuildOptions:
         return {
             "formats": sorted(self.formats),
             "title": self.title,
+            "language": self.language,
             "page_size": self.page_size,
             "pdf_variant": self.pdf_variant,
             "strict": self.strict,

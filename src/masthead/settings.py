@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from masthead.errors import InputError
+from masthead.language import LanguageTagError, check_tag
 
 # Publication keys and the type of each value (checked in `publication_table`).
 PUBLICATION_KEYS: dict[str, type | tuple[type, ...]] = {
@@ -37,8 +38,33 @@ ARTICLE_BREAKS = ("auto", "page", "section", "none")
 COLUMNS = (1, 2, "auto")
 # Who the PDF is for: the screen (coloured links) or the printer (URLs as notes, bleed).
 TARGETS = ("screen", "print")
+# Words the editions print themselves: a `[labels]` key of publication.toml for each, and its
+# English text, the msgid of the gettext catalogue (locale/<language>/LC_MESSAGES/masthead.po).
+# `%(name)s` marks a number or title the label is written around; an override keeps them.
+LABELS: dict[str, str] = {
+    "contents": "In this issue",
+    "contents_head": "Contents",
+    "by": "By",
+    "related": "Related reading",
+    "in_issue": "in this issue",
+    "page": "p.",
+    "min_read": "%(minutes)s min read",
+    "cover": "Cover",
+    "cover_art": "Cover art for %(title)s",
+    "volume": "Vol. %(volume)s",
+    "number": "No. %(number)s",
+    "published_by": "Published by",
+    "position": "%(position)s of %(total)s",
+    "start_of_reading": "Start of reading",
+    "navigation": "Navigation",
+    "landmarks": "Landmarks",
+    "article_navigation": "Article navigation",
+    "page_list": "Pages of the PDF edition",
+    "also_from": "Also from %(name)s",
+}
 # Tables inside the publication settings that later stages own; each lists its keys.
 PUBLICATION_TABLES: dict[str, set[str]] = {
+    "labels": set(LABELS),
     "import": {"boilerplate", "boilerplate_defaults"},
     "email": {
         "from",
@@ -71,6 +97,7 @@ ISSUE_KEYS = {
     "epub_cover",
     "description",
     "slug",
+    "language",
 }
 SECTION_KEYS = {"title", "articles"}
 ISSUE_FILE_TABLES = {"publication", "issue", "sections"}
@@ -100,7 +127,7 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
 
 def key_line(text: str, key: str) -> int | None:
     """Line where `key = …` or `[key]` appears, for error messages."""
-    pattern = re.compile(rf'^\s*(\[+\s*)?("?){re.escape(key)}\2\s*(=|:|\]|\.)', re.M)
+    pattern = re.compile(rf'^[ \t]*(\[+[ \t]*)?("?){re.escape(key)}\2[ \t]*(=|:|\]|\.)', re.M)
     match = pattern.search(text)
     return text.count("\n", 0, match.start()) + 1 if match else None
 
@@ -188,7 +215,43 @@ def publication_table(table: dict[str, Any], path: Path, text: str, where: str) 
             )
     if isinstance(table.get("import"), dict):
         _check_import(table["import"], path, text)
+    if "language" in table:
+        table = {**table, "language": language_tag(table["language"], path, text)}
+    if isinstance(table.get("labels"), dict):
+        _check_labels(table["labels"], path, text)
     return dict(table)
+
+
+def language_tag(value: Any, path: Path, text: str, key: str = "language") -> str:
+    """A `language` value checked as a BCP 47 tag; else an error naming the key and its line."""
+    expect(value, str, key, path, text)
+    try:
+        return check_tag(value)
+    except LanguageTagError as exc:
+        raise InputError(
+            f"`{key}` {exc}",
+            path,
+            key_line(text, key),
+            "use a BCP 47 language tag, like en, en-GB, pt-BR, ar, fa or zh-Hant",
+        ) from exc
+
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def _check_labels(table: dict[str, Any], path: Path, text: str) -> None:
+    """`[labels]`: text for each label, keeping the label's `%(name)s` placeholders."""
+    for key, value in table.items():
+        expect(value, str, key, path, text)
+        wanted = set(_PLACEHOLDER.findall(LABELS[key]))
+        if set(_PLACEHOLDER.findall(value)) != wanted or "%" in _PLACEHOLDER.sub("", value):
+            names = ", ".join(f"%({name})s" for name in sorted(wanted)) or "no placeholder"
+            raise InputError(
+                f"label `{key}` must contain {names} (and no other %)",
+                path,
+                key_line(text, key),
+                f"like {LABELS[key]!r}",
+            )
 
 
 def _check_import(table: dict[str, Any], path: Path, text: str) -> None:

@@ -4,19 +4,15 @@ numbers it prints), then the archive site."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from masthead.archive.records import load_archive
 from masthead.archive.related import LinkPlan, find_targets, plan_links, read_pages
 from masthead.archive.suggest import suggest
-from masthead.model import ArchiveLinks, BuildResult
+from masthead.model import ArchiveLinks
 from masthead.options import BuildOptions
-
-if TYPE_CHECKING:
-    from masthead.archive.site import SiteResult
-    from masthead.errors import MastheadError
 
 STATE_DIR = ".masthead"  # As build.STATE_DIR.
 Wave = list[tuple[Path, ArchiveLinks | None]]
@@ -32,12 +28,14 @@ class Planner:
         self.options = options
         self.base_url = base_url
         self.state = options.out_dir / STATE_DIR
+        started = time.perf_counter()
         self.archive = load_archive(self.folder, issues, self.state)
         # One issue is not an archive: it builds as it always has.
         self.linked = len(self.archive.issues) >= 2
         self.targets = find_targets(self.archive) if self.linked else {}
         self.suggestions = suggest(self.archive, self.targets, self.state) if self.linked else {}
         self.built: dict[int, ArchiveLinks | None] = {}
+        self.plan_seconds = time.perf_counter() - started  # Reading the archive, ranking.
 
     def plan(self) -> LinkPlan:
         """Each issue's links with the page numbers its targets' PDFs have now."""
@@ -88,9 +86,3 @@ class Planner:
             for i, links in self.built.items()
             if self._links(plan, i) != links
         ]
-
-    def write_archive(self, results: dict[Path, BuildResult | MastheadError]) -> SiteResult:
-        """The archive site in `out_dir/archive/`, from the issues that built."""
-        from masthead.archive.site import write_site
-
-        return write_site(self, results)

@@ -143,6 +143,7 @@ def target(
     made = ArchiveTarget(
         title=article.title,
         issue_label=issue.label,
+        issue_number=issue.number,
         issue_slug=issue.slug,
         article_id=article.id,
         page=pages(issue.stem).get(article.id) if pages is not None else None,

@@ -84,7 +84,9 @@ def write_site(planner: Planner, results: dict[Path, BuildResult | MastheadError
         sorted([p for p in changed if not p.is_relative_to(state)] + linked),
         removed,
     )
-    result.timings["archive"] = time.perf_counter() - started
+    result.timings["plan"] = planner.plan_seconds
+    result.timings["site"] = time.perf_counter() - started
+    result.timings["archive"] = planner.plan_seconds + result.timings["site"]
     return result
 
 

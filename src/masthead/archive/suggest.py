@@ -138,11 +138,19 @@ def rank(archive: Archive, wanted: dict[tuple[int, str], int], targets: Targets)
     for (index, file, _), place in targets.items():
         linked.setdefault((index, file), set()).add(row_of_place[place])
     found: Suggestions = {}
+    by_issue: dict[int, list[tuple[str, int]]] = {}
     for (index, file), count in sorted(wanted.items()):
-        allowed = np.zeros(len(places), dtype=np.float32)
-        allowed[: first_of_issue[index]] = 1  # Earlier issues only.
-        for taken in linked.get((index, file), ()):
-            allowed[taken] = 0
-        best = similarity.best(row[index, file], allowed, count)
-        found[index, file] = [places[i] for i in best]
+        by_issue.setdefault(index, []).append((file, count))
+    for index, articles in sorted(by_issue.items()):
+        masks = []
+        for file, _ in articles:
+            allowed = np.zeros(len(places), dtype=np.float32)
+            allowed[: first_of_issue[index]] = 1  # Earlier issues only.
+            for taken in linked.get((index, file), ()):
+                allowed[taken] = 0
+            masks.append(allowed)
+        rows = [row[index, file] for file, _ in articles]
+        best = similarity.best_many(rows, masks, [count for _, count in articles])
+        for (file, _), chosen in zip(articles, best, strict=True):
+            found[index, file] = [places[i] for i in chosen]
     return found

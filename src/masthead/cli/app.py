@@ -3,7 +3,8 @@ line and an exit code, printing warnings."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -54,6 +55,27 @@ def main_options(
 ) -> None:
     """masthead turns a folder of articles into an issue: EPUB for e-readers, PDF for email."""
     state["debug"] = debug
+
+
+@contextmanager
+def step(message: str) -> Iterator[None]:
+    """Show that `message` is under way: a spinner with the time it has taken on a terminal,
+    else the message once, as a line of its own (logs see what a long run was doing)."""
+    if not err.is_terminal:
+        err.print(f"{message}…", highlight=False, markup=False)
+        yield
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}…"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        progress.add_task(escape(message), total=None)
+        yield
 
 
 def print_warnings(warnings: Sequence[object]) -> None:

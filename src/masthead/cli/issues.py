@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from masthead.build import build, check
-from masthead.cli.app import EXIT_BAD_INPUT, app, err, fail, print_warnings, state
+from masthead.cli.app import EXIT_BAD_INPUT, app, err, fail, print_warnings, state, step
 from masthead.errors import MastheadError
 from masthead.options import ALL_FORMATS, FORMATS, BuildOptions
 
@@ -38,6 +38,13 @@ def build_command(
         ),
     ] = None,
     title: Annotated[str | None, typer.Option(help="Issue title (zero-config folders).")] = None,
+    language: Annotated[
+        str | None,
+        typer.Option(
+            help="The issue's language, a BCP 47 tag like en, pt-BR, ar or zh-Hant (default: its "
+            "settings', else guessed from the script of its text)."
+        ),
+    ] = None,
     page_size: Annotated[
         str | None, typer.Option("--page-size", help="PDF page size: a4, letter, a5 or tablet.")
     ] = None,
@@ -121,6 +128,7 @@ def build_command(
         out_dir=out,
         formats=chosen,
         title=title,
+        language=_language_option(language),
         page_size=page_size,
         pdf_variant=pdf_variant,
         strict=strict,
@@ -174,8 +182,26 @@ def build_command(
     _print_result(result)
 
 
+def _language_option(value: str | None) -> str | None:
+    from masthead.language import LanguageTagError, check_tag
+
+    if value is None:
+        return None
+    try:
+        return check_tag(value)
+    except LanguageTagError as exc:
+        raise typer.BadParameter(
+            f"{exc} (use a tag like en, en-GB, pt-BR, ar, fa or zh-Hant)", param_hint="--language"
+        ) from None
+
+
+UP_TO_DATE = "up to date: nothing changed since the last build; --no-cache to rebuild"
+
+
 def _print_result(result: BuildResult) -> None:
     print_warnings(result.warnings)
+    if result.up_to_date:
+        err.print(UP_TO_DATE, highlight=False)
     for output in result.outputs:
         if output.suffix == ".pdf":
             size = output.stat().st_size / 1_000_000
@@ -191,6 +217,10 @@ def check_command(
         Path | None, typer.Argument(help="Issue folder or folder of Markdown articles.")
     ] = None,
     title: Annotated[str | None, typer.Option(help="Issue title (zero-config folders).")] = None,
+    language: Annotated[
+        str | None,
+        typer.Option(help="The issue's language, a BCP 47 tag (as for build)."),
+    ] = None,
     strict: Annotated[bool, typer.Option(help="Fail on any warning.")] = False,
     site_root: Annotated[
         Path | None,
@@ -224,7 +254,9 @@ def check_command(
             "give an issue folder, --epub FILE or --kindle FILE", param_hint="PATH"
         )
     try:
-        issue, warnings = check(path, title=title, site_root=site_root)
+        issue, warnings = check(
+            path, title=title, site_root=site_root, language=_language_option(language)
+        )
     except MastheadError as exc:
         fail(exc)
         return
@@ -240,19 +272,31 @@ def check_command(
 
 
 def _check_files(epub_file: Path | None, kindle_file: Path | None) -> None:
-    from masthead.editions.epub.validate import Finding, kindle_risks, run_ace, run_epubcheck
+    from masthead.editions.epub.validate import (
+        Finding,
+        kindle_risks,
+        require_epub,
+        run_ace,
+        run_epubcheck,
+    )
 
     found: list[Finding] = []
     failed = False
     checks = []
     if epub_file:
-        checks += [(run_epubcheck, epub_file), (run_ace, epub_file)]
+        checks += [("EPUBCheck", run_epubcheck, epub_file), ("DAISY Ace", run_ace, epub_file)]
     if kindle_file:
-        checks.append((kindle_risks, kindle_file))
+        checks.append(("Send to Kindle's rules", kindle_risks, kindle_file))
+    try:
+        for file in dict.fromkeys(p for p in (epub_file, kindle_file) if p):
+            require_epub(file)
+    except MastheadError as exc:
+        fail(exc)
     # Each checker runs on its own: one that cannot run never hides another's findings.
-    for checker, file in checks:
+    for name, checker, file in checks:
         try:
-            result = checker(file)
+            with step(f"Checking {file.name} with {name}"):
+                result = checker(file)
         except MastheadError as exc:
             if state["debug"]:
                 raise

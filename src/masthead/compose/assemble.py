@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import mimetypes
 import re
 import uuid
 from collections.abc import Sequence
@@ -10,9 +9,9 @@ from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from PIL import Image as PILImage
 from rapidfuzz import fuzz
 
+from masthead.compose.images import ImageRules, cover_asset
 from masthead.compose.links import LinkContext, page_map
 from masthead.compose.normalise import article_ids, normalise
 from masthead.compose.typography import smart_issue
@@ -63,15 +62,20 @@ def share_images(articles: list[Article]) -> list[Article]:
 
 
 def assemble(
-    loaded: LoadedIssue, archive: ArchiveLinks | None = None
+    loaded: LoadedIssue, archive: ArchiveLinks | None = None, rules: ImageRules | None = None
 ) -> tuple[Issue, list[BuildWarning]]:
-    """The issue; `archive`: what the publication's other issues give its related reading."""
+    """The issue; `archive`: what the publication's other issues give its related reading;
+    `rules`: what the build asks of images (the PDF's page size, the cache; the folders they
+    may come from are the loaded issue's)."""
+    rules = replace(rules or ImageRules(), roots=loaded.roots)
     warnings: list[BuildWarning] = list(loaded.notes)
     ids = article_ids(loaded.articles, warnings)
     links = LinkContext(ids, loaded.site, page_map(loaded.site, loaded.articles, ids))
     articles: list[Article] = []
     for raw in loaded.articles:
-        article, article_warnings = normalise(raw, ids, links, loaded.publication.language)
+        article, article_warnings = normalise(
+            raw, ids, links, rules, loaded.publication.language
+        )
         articles.append(article)
         warnings.extend(article_warnings)
     intros = section_intros(loaded, links, warnings)
@@ -81,6 +85,8 @@ def assemble(
         articles, archive_warnings = link_archive(articles, archive, loaded.source)
         warnings.extend(archive_warnings)
     articles = share_images(articles)
+    lines = {raw.path: raw.meta_line("related") for raw in loaded.articles}
+    warnings.extend(unresolved_related(articles, lines))
     sections = []
     used_ids = {a.id for a in articles}
     for title in loaded.section_titles:
@@ -96,17 +102,7 @@ def assemble(
             replace(intros.get(title, _NO_INTRO), title=title, id=section_id, articles=members)
         )
 
-    cover = None
-    if loaded.info.cover_image is not None:
-        path = loaded.info.cover_image
-        media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        width = height = None
-        if media_type != "image/svg+xml":
-            with PILImage.open(path) as im:
-                width, height = im.size
-        suffix = ".jpg" if path.suffix.lower() == ".jpeg" else path.suffix.lower()
-        cover = Asset(path, f"images/cover-art{suffix}", media_type, width, height)
-
+    cover = cover_asset(loaded, rules, warnings)
     issue = Issue(
         source=loaded.source,
         publication=loaded.publication,
@@ -250,6 +246,31 @@ def near_title_match(
 def url_key(url: str) -> str:
     """An address reduced to host and path, to compare links (no scheme, no trailing slash)."""
     return _url_key(url)
+
+
+def unresolved_related(
+    articles: list[Article], lines: dict[Path, int | None]
+) -> list[BuildWarning]:
+    """One warning per article naming its related items that lead nowhere: no article of this
+    issue (nor of the archive) and no web address (printed as plain text). `lines`: the line of
+    `related`, by file. (Items the archive prints as "Also from …" have a warning of their own.)"""
+    found = []
+    for article in articles:
+        loose = [
+            f"'{item.title}'"
+            for item in article.related
+            if not (item.target or item.url or item.elsewhere or item.also_from)
+        ]
+        if loose:
+            found.append(
+                BuildWarning(
+                    "related reading that leads nowhere (no article of this issue, no web "
+                    f"address), printed as plain text: {', '.join(loose)}",
+                    article.source,
+                    lines.get(article.source),
+                )
+            )
+    return found
 
 
 def link_archive(

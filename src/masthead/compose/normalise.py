@@ -8,7 +8,7 @@ import re
 from html import escape
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import lxml.html
 import nh3
@@ -16,25 +16,28 @@ from lxml import etree
 from markdown_it import MarkdownIt
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
-from PIL import Image as PILImage
-from PIL import UnidentifiedImageError
 
 from masthead.compose.blocks import make_callouts, replace_media
+from masthead.compose.images import (
+    ArticleImages,
+    ImageRules,
+    is_remote,
+    place_body_images,
+)
 from masthead.compose.links import (
     LinkContext,
-    body_line,
     resolve_links,
     scan_hrefs,
-    site_image,
 )
 from masthead.compose.people import people
 from masthead.compose.typeset import highlight, mark_lead_ins, mark_numeric_columns
 from masthead.compose.typography import fix_elisions_in, quotes_for
 from masthead.errors import InputError
-from masthead.model import Article, Asset, BuildWarning, Image, RawArticle, RelatedLink
+from masthead.language import LanguageTagError, check_tag
+from masthead.model import Article, BuildWarning, Image, RawArticle, RelatedLink
 from masthead.sources.frontmatter import article_date
 from masthead.sources.templating import expand_templates
-from masthead.text import slugify
+from masthead.text import count_words, slugify
 
 KNOWN_KEYS = {
     "title",
@@ -53,14 +56,8 @@ KNOWN_KEYS = {
     "related",
     "url",
     "slug",
-}
-IMAGE_TYPES = {
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".gif": "image/gif",
-    ".svg": "image/svg+xml",
-    ".webp": "image/webp",
+    "language",
+    "lang",
 }
 # Tags and attributes an article body may carry; everything else (script, style, iframe, form,
 # event handlers) is dropped so no output is "scripted" or fetches remote content.
@@ -144,12 +141,14 @@ def normalise(
     raw: RawArticle,
     ids: dict[Path, str],
     links: LinkContext | None = None,
+    rules: ImageRules | None = None,
     language: str = "en",
 ) -> tuple[Article, list[BuildWarning]]:
     """Turn one raw article into an Article; warnings are returned, never printed. `links`
-    tells where links can point (the issue's articles, the static site it came from);
-    `language` chooses the quotation marks."""
+    tells where links can point (the issue's articles, the static site it came from); `rules`
+    what the build asks of images (compose/images.py); `language` chooses the quotation marks."""
     links = links or LinkContext(ids)
+    rules = rules or ImageRules()
     meta = dict(raw.meta)
     warnings: list[BuildWarning] = []
     article_id = ids[raw.path]
@@ -197,34 +196,8 @@ def normalise(
     if not isinstance(tags, list):
         raise InputError("`tags` must be a list", raw.path, raw.meta_line("tags"))
 
-    assets: dict[str, Asset] = {}
-    lead_image = None
-    if not meta.get("image") and (meta.get("image_caption") or meta.get("image_credit")):
-        lead_image = Image(
-            None, "", _text(meta, "image_caption", raw), _text(meta, "image_credit", raw)
-        )
-    if meta.get("image"):
-        src = _text(meta, "image", raw)
-        asset = _asset(src, raw, article_id, assets, raw.meta_line("image"), links)
-        if asset is None:
-            warnings.append(
-                BuildWarning(
-                    f"lead image is not a local file, skipped: {src}",
-                    raw.path,
-                    raw.meta_line("image"),
-                )
-            )
-        else:
-            alt = _text(meta, "image_alt", raw)
-            if not alt:
-                warnings.append(
-                    BuildWarning(
-                        "lead image has no `image_alt` text", raw.path, raw.meta_line("image")
-                    )
-                )
-            lead_image = Image(
-                asset, alt, _text(meta, "image_caption", raw), _text(meta, "image_credit", raw)
-            )
+    images = ArticleImages(raw, article_id, rules, warnings, links)
+    lead_image = _lead_image(meta, raw, images)
 
     html = _markdown(language).render(body)
     html = replace_media(html, raw, warnings)
@@ -239,15 +212,18 @@ def normalise(
     )
     tree = lxml.html.fragment_fromstring(html, create_parent="div")
     make_callouts(tree)
-    missing_alt = _clean_tree(tree, raw, article_id, links, assets, warnings)
+    missing_alt = _clean_tree(tree, raw, article_id, links, images)
     fix_elisions_in(tree, language)
-    word_count = len(tree.text_content().split())
+    word_count = count_words(tree.text_content())
     highlight(tree)
     mark_numeric_columns(tree)
     mark_lead_ins(tree)
     body_xhtml, body_html = _serialise(tree, ids)
 
     extra = {k: v for k, v in meta.items() if k not in KNOWN_KEYS}
+    if lead_image is None:
+        # A caption or credit whose picture is not there stays with the article's data, unprinted.
+        extra.update({k: meta[k] for k in ("image_caption", "image_credit") if meta.get(k)})
     article = Article(
         id=article_id,
         title=title,
@@ -264,13 +240,31 @@ def normalise(
         related=_related(meta.get("related"), raw),
         body_xhtml=body_xhtml,
         body_html=body_html,
-        assets=tuple(assets.values()),
+        assets=tuple(images.assets.values()),
         word_count=word_count,
         missing_alt=missing_alt,
         read_files=tuple(read_files),
+        language=_language(meta, raw),
         extra=extra,
     )
     return article, warnings
+
+
+def _language(meta: dict[str, Any], raw: RawArticle) -> str:
+    """Front matter `language` (or `lang`, as Jekyll and Hugo write it), checked as BCP 47."""
+    key = "language" if "language" in meta else "lang"
+    value = _text(meta, key, raw)
+    if not value:
+        return ""
+    try:
+        return check_tag(value)
+    except LanguageTagError as exc:
+        raise InputError(
+            f"`{key}` {exc}",
+            raw.path,
+            raw.meta_line(key),
+            "use a BCP 47 language tag, like en, en-GB, pt-BR, ar, fa or zh-Hant",
+        ) from exc
 
 
 def _text(meta: dict[str, Any], key: str, raw: RawArticle) -> str:
@@ -320,48 +314,31 @@ def _related(value: Any, raw: RawArticle) -> tuple[RelatedLink, ...]:
     return tuple(items)
 
 
-def _asset(
-    src: str,
-    raw: RawArticle,
-    article_id: str,
-    assets: dict[str, Asset],
-    line: int | None,
-    links: LinkContext | None = None,
-) -> Asset | None:
-    """Resolve a relative image reference to a file; None for remote images."""
-    parts = urlsplit(src)
-    if parts.scheme or src.startswith("//"):
+def _lead_image(meta: dict[str, Any], raw: RawArticle, images: ArticleImages) -> Image | None:
+    """The `image` of the front matter, with its words; None when there is none (a caption or
+    credit without a picture gets a warning: printed alone it would read as part of the byline)."""
+    src = _text(meta, "image", raw)
+    if not src:
+        for key in ("image_caption", "image_credit"):
+            if _text(meta, key, raw):
+                images.warnings.append(
+                    BuildWarning(
+                        f"`{key}` without an `image`: not printed", raw.path, raw.meta_line(key)
+                    )
+                )
+                break
         return None
-    path = site_image(src, raw, line, links) or (raw.path.parent / unquote(parts.path)).resolve()
-    suffix = path.suffix.lower()
-    if suffix not in IMAGE_TYPES:
-        raise InputError(
-            f"unsupported image type: {src}", raw.path, line, "use PNG, JPEG, GIF, SVG or WebP"
+    line = raw.meta_line("image")
+    if is_remote(src):
+        images.warnings.append(
+            BuildWarning(f"lead image is not a local file, skipped: {src}", raw.path, line)
         )
-    if not path.is_file():
-        raise InputError(
-            f"image not found: {src}",
-            raw.path,
-            line,
-            "check the file name (relative to the article)",
-        )
-    extension = ".jpg" if suffix == ".jpeg" else suffix
-    href = f"images/{article_id}-{slugify(path.stem, 'image')}{extension}"
-    if href not in assets:
-        width = height = None
-        if suffix != ".svg":
-            try:
-                with PILImage.open(path) as im:
-                    width, height = im.size
-            except (UnidentifiedImageError, OSError) as exc:
-                raise InputError(
-                    f"image cannot be read: {src}",
-                    raw.path,
-                    line,
-                    "replace it with a valid image file",
-                ) from exc
-        assets[href] = Asset(path, href, IMAGE_TYPES[suffix], width, height)
-    return assets[href]
+        return None
+    asset = images.use(src, line, "lead")
+    alt = _text(meta, "image_alt", raw)
+    if not alt:
+        images.warnings.append(BuildWarning("lead image has no `image_alt` text", raw.path, line))
+    return Image(asset, alt, _text(meta, "image_caption", raw), _text(meta, "image_credit", raw))
 
 
 def _clean_tree(
@@ -369,9 +346,9 @@ def _clean_tree(
     raw: RawArticle,
     article_id: str,
     links: LinkContext,
-    assets: dict[str, Asset],
-    warnings: list[BuildWarning],
+    images: ArticleImages,
 ) -> int:
+    warnings = images.warnings
     prefix = f"{article_id}--"
     # Every id is prefixed with the article's, so ids stay unique in the one-document PDF.
     # Headings get ids the way Markdown sites make them, so "#some-heading" links keep working.
@@ -393,53 +370,7 @@ def _clean_tree(
 
     resolve_links(tree, raw, links, anchors, warnings)
 
-    missing_alt = 0
-    for img in list(tree.iter("img")):
-        src = (img.get("src") or "").strip()
-        alt = (img.get("alt") or "").strip()
-        line = body_line(raw, src)
-        asset = _asset(src, raw, article_id, assets, line, links) if src else None
-        if asset is None:
-            # Remote or empty: outputs stay offline, so keep the words and the address.
-            note = lxml.html.Element("span", {"class": "remote-image"})
-            note.text = f"[Image: {alt or 'untitled'}]"
-            if src:
-                warnings.append(
-                    BuildWarning(f"remote image not included: {src}", raw.path, body_line(raw, src))
-                )
-            note.tail = img.tail
-            img.getparent().replace(img, note)
-            continue
-        img.set("src", asset.href)
-        img.set("alt", alt)
-        if not alt:
-            missing_alt += 1
-            warnings.append(
-                BuildWarning(
-                    f"image has no alt text: {src} (describe it in ![…](…))",
-                    raw.path,
-                    body_line(raw, src),
-                )
-            )
-        if asset.width and asset.height:
-            img.set("width", str(asset.width))
-            img.set("height", str(asset.height))
-        parent = img.getparent()
-        if asset.width and asset.width >= 300:
-            img.set("class", ((img.get("class") or "") + " wide").strip())
-        # A paragraph holding only an image becomes a figure (caption from the image title).
-        if (
-            parent.tag == "p"
-            and len(parent) == 1
-            and not (parent.text or "").strip()
-            and not (img.tail or "").strip()
-        ):
-            parent.tag = "figure"
-            parent.set("class", "figure")
-            title = img.attrib.pop("title", "")
-            if title:
-                caption = etree.SubElement(parent, "figcaption")
-                caption.text = title
+    missing_alt = place_body_images(tree, images)
 
     _fix_headings(tree)
     for table in list(tree.iter("table")):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import os
+import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -37,6 +38,7 @@ from masthead.deliver.transport import (
     SmtpTransport,
     TemporaryFailure,
 )
+from masthead.errors import OutputError
 from masthead.model import BuildWarning, Issue
 from masthead.text import slugify
 
@@ -261,30 +263,47 @@ def _base_report(plan: SendPlan) -> dict[str, Any]:
 
 def write_dry_run(plan: SendPlan, folder: Path, progress: ProgressCallback = _quiet) -> SendReport:
     """Write the message each recipient would get now as `folder/NNNN-address.eml` (RFC 5322
-    files any mail client opens). Sends nothing and leaves the journal alone."""
+    files any mail client opens). Sends nothing and leaves the journal alone. Every file is
+    written, or none is: a folder it cannot write is an OutputError, and a failure leaves the
+    folder as it was."""
     start = time.monotonic()
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
+    written: list[tuple[Path, Path]] = []  # (temporary file, the .eml it becomes)
     total = len(plan.to_send)
     failed: list[Failure] = []
-    for index, r in enumerate(plan.to_send, 1):
-        outgoing = plan.composer.compose(r)
-        try:
-            plan.composer.check_size(outgoing)
-        except SizeError as exc:
-            failed.append(Failure(r.email, str(exc)))
-            continue
-        path = folder / f"{index:04d}-{slugify(r.email, 'recipient')}.eml"
-        path.write_bytes(outgoing.data)
-        written.append(path)
-        progress(SendProgress("sent", index, total, r.email, str(path)))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for index, r in enumerate(plan.to_send, 1):
+            outgoing = plan.composer.compose(r)
+            try:
+                plan.composer.check_size(outgoing)
+            except SizeError as exc:
+                failed.append(Failure(r.email, str(exc)))
+                continue
+            path = folder / f"{index:04d}-{slugify(r.email, 'recipient')}.eml"
+            handle, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+            written.append((Path(name), path))
+            os.fchmod(handle, 0o644)
+            with os.fdopen(handle, "wb") as file:
+                file.write(outgoing.data)
+            progress(SendProgress("sent", index, total, r.email, str(path)))
+        for temporary, path in written:
+            os.replace(temporary, path)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write the messages ({exc.strerror})",
+            folder,
+            hint="give --dry-run a folder you can write to",
+        ) from exc
+    finally:
+        for temporary, _ in written:
+            temporary.unlink(missing_ok=True)
     return SendReport(
         **_base_report(plan),
         failed=tuple(failed),
         in_doubt=tuple(r.email for r in plan.in_doubt),
         elapsed=time.monotonic() - start,
-        dry_run=tuple(written),
+        dry_run=tuple(path for _, path in written),
     )
 
 

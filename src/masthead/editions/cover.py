@@ -36,7 +36,7 @@ def cover_jpeg(issue: Issue, html: str, cache_dir: Path) -> tuple[bytes, Path | 
             return _fit_jpeg(image), None
     digest = hashlib.sha256(html.encode())
     if issue.cover_image is not None:
-        digest.update(issue.cover_image.source.read_bytes())
+        digest.update(issue.cover_image.print_image or issue.cover_image.data)
     cached = cache_dir / f"cover-{digest.hexdigest()[:24]}.jpg"
     if cached.is_file():
         return cached.read_bytes(), None

@@ -29,12 +29,13 @@ from starlette.responses import (
 from starlette.routing import Route
 
 from masthead.batch import find_issues
-from masthead.errors import InputError
+from masthead.errors import InputError, MastheadError
 from masthead.preview import page
 from masthead.preview.safety import RefuseTraversal, file_inside
 from masthead.preview.session import IssuePreview, state_json
 from masthead.preview.watch import watch
 from masthead.render.documents import COVER_HREF
+from masthead.sources.sites import find_site
 
 NO_STORE = {"Cache-Control": "no-store"}
 IMMUTABLE = {"Cache-Control": "max-age=86400, immutable"}
@@ -65,9 +66,7 @@ class Preview:
         path = path.resolve()
         found = find_issues([path])
         self.picker = found != [path]
-        publication = path.parent / "publication.toml"
-        # Nothing outside the publication is served: a lone issue's publication is its parent.
-        self.root = path if self.picker or not publication.is_file() else path.parent
+        self.root = path if self.picker else _root_of(path)
         self.out_dir = Path(out_dir).resolve()
         self.entries = {p.name: IssueEntry(p.name, p, _title(p)) for p in found}
         self.sessions: dict[str, IssuePreview] = {}
@@ -86,6 +85,22 @@ class Preview:
     def only(self) -> str | None:
         """The one issue's key, when the preview is of one issue."""
         return None if self.picker else next(iter(self.entries))
+
+
+def _root_of(issue: Path) -> Path:
+    """What a lone issue belongs to, and nothing outside of which is served or watched: its
+    publication (the folder above with publication.toml), or for a folder of articles the
+    static site around it (its images are the site's), else the issue's own folder."""
+    if (issue.parent / "publication.toml").is_file():
+        return issue.parent
+    if not (issue / "issue.toml").exists():
+        try:
+            site = find_site(issue)
+        except MastheadError:
+            site = None  # The build says what is wrong with it, in the page.
+        if site is not None:
+            return site.root.resolve()
+    return issue
 
 
 def _title(folder: Path) -> str:

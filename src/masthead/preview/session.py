@@ -81,8 +81,11 @@ class IssuePreview:
         return list(found.values())
 
     def inputs(self) -> set[Path]:
-        """The files outside the issue folder that it uses (images), as the watcher wants."""
-        return set(self.epub.assets.values()) if self.epub else set()
+        """Files that the issue uses besides its folder's (images, a static site's config and
+        snippets), for the watcher."""
+        if self.epub is None:
+            return set()
+        return set(self.epub.assets.values()) | set(self.epub.issue.read_files)
 
     def named_files(self) -> set[Path]:
         """Files that the shown errors and warnings name (the only sources the page shows)."""

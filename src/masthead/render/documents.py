@@ -7,8 +7,10 @@ from pathlib import Path
 
 from lxml import etree
 
+from masthead.language import direction
 from masthead.model import Article, Issue, PageStart, PageTarget, Section
 from masthead.render.codestyle import code_css, night_code_css
+from masthead.render.scripts import isolate_latin
 from masthead.render.theme import Theme
 
 
@@ -27,6 +29,8 @@ class RenderedEpub:
     nav: str
     ncx: str
     stylesheet: str
+    title: str = ""  # The issue's full title in its language ("" for Issue.full_title).
+    direction: str = "ltr"  # Page progression: "rtl" for an issue in Arabic, Hebrew…
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,13 @@ class ArticlePlace:
     next: Article | None
     opens: bool = True  # Starts a page of the PDF (article_break "auto"); see opens_page.
     long: bool = False  # At least LONG_WORDS: runs on only where half a page is left.
+    lang: str = "en"  # The article's language (its own, else the issue's).
+    dir: str = "ltr"  # Its direction: "rtl" for Arabic, Persian, Hebrew, Urdu…
+
+    @property
+    def own_language(self) -> bool:
+        """Whether the article is in another language than the issue (set `lang` on it)."""
+        return bool(self.article.language)
 
 
 # A piece this long (words) runs on only where half the page is left (a short one: a third).
@@ -66,11 +77,12 @@ def opens_page(article: Article) -> bool:
 
 
 def theme_for(issue: Issue, bytecode_dir: Path | None = None) -> Theme:
-    return Theme(issue.publication.template_dirs, issue.publication.language, bytecode_dir)
+    labels = issue.publication.extra.get("labels")
+    return Theme(issue.publication.template_dirs, issue.language, bytecode_dir, labels)
 
 
 def places(issue: Issue) -> list[ArticlePlace]:
-    flat = [(a, s) for s in issue.sections for a in s.articles]
+    flat = [(_in_direction(a, issue), s) for s in issue.sections for a in s.articles]
     return [
         ArticlePlace(
             article=a,
@@ -81,9 +93,22 @@ def places(issue: Issue) -> list[ArticlePlace]:
             next=flat[i + 1][0] if i + 1 < len(flat) else None,
             opens=i == 0 or opens_page(a),
             long=a.word_count >= LONG_WORDS,
+            lang=a.language or issue.language,
+            dir=direction(a.language or issue.language),
         )
         for i, (a, s) in enumerate(flat)
     ]
+
+
+def _in_direction(article: Article, issue: Issue) -> Article:
+    """A right-to-left article with its Latin names isolated (render/scripts.py)."""
+    if direction(article.language or issue.language) != "rtl":
+        return article
+    return replace(
+        article,
+        body_xhtml=isolate_latin(article.body_xhtml),
+        body_html=isolate_latin(article.body_html),
+    )
 
 
 def context(issue: Issue) -> dict[str, object]:
@@ -92,7 +117,8 @@ def context(issue: Issue) -> dict[str, object]:
         "issue": issue,
         "publication": issue.publication,
         "info": issue.info,
-        "lang": issue.publication.language,
+        "lang": issue.language,
+        "dir": direction(issue.language),
         "sections": issue.sections,
         "articles": issue.articles,
         "titles": titles,
@@ -132,9 +158,10 @@ def page_targets(issue: Issue, page_map: tuple[PageStart, ...]) -> tuple[PageTar
     return tuple(targets)
 
 
-def cover_alt(issue: Issue, cover_lines: tuple[str, ...]) -> str:
-    """The cover image's alt text: everything the cover says."""
-    parts = [issue.full_title]
+def cover_alt(issue: Issue, cover_lines: tuple[str, ...], title: str = "") -> str:
+    """The cover image's alt text: everything the cover says (`title`: the full title in the
+    issue's language)."""
+    parts = [title or issue.full_title]
     if issue.publication.tagline:
         parts.append(issue.publication.tagline)
     parts.extend(cover_lines)
@@ -146,14 +173,20 @@ def render_epub(
 ) -> RenderedEpub:
     theme = theme or theme_for(issue)
     ctx = context(issue)
+    title = theme.full_title(issue)
     ctx.update(
         pages=pages,
         cover_href=COVER_HREF,
-        cover_alt=cover_alt(issue, ctx["cover_lines"]),  # type: ignore[arg-type]
+        cover_alt=cover_alt(issue, ctx["cover_lines"], title),  # type: ignore[arg-type]
     )
+    labels = theme.labels
     docs = [
-        Document("cover.xhtml", "Cover", theme.render("epub/cover.xhtml", **ctx)),
-        Document("contents.xhtml", "Contents", theme.render("epub/contents.xhtml", **ctx)),
+        Document("cover.xhtml", labels.label("cover"), theme.render("epub/cover.xhtml", **ctx)),
+        Document(
+            "contents.xhtml",
+            labels.label("contents_head"),
+            theme.render("epub/contents.xhtml", **ctx),
+        ),
     ]
     for place in places(issue):
         docs.append(
@@ -171,6 +204,8 @@ def render_epub(
         nav=theme.render("epub/nav.xhtml", **ctx),
         ncx=theme.render("epub/toc.ncx", **ctx),
         stylesheet=theme.render("epub/style.css", **ctx),
+        title=title,
+        direction=direction(issue.language),
     )
 
 

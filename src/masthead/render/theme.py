@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import jinja2
 import jinja2.bccache
 import lxml.html
-from babel import Locale, UnknownLocaleError
-from babel.dates import format_date
+from babel.dates import format_date, format_skeleton
 from babel.lists import format_list
 
 from masthead.errors import TemplateError
+from masthead.language import direction, script_of
+from masthead.model import Issue
+from masthead.render.i18n import Labels, babel_locale, counter_style, local_digits, number
+from masthead.render.scripts import font_stacks, isolate_text
 
 # An override extends the default with `{% extends "!default/epub/article.xhtml" %}`.
 DEFAULT_PREFIX = "!default"
+# Files the theme is made of (to tell a template's frames in a traceback from Python's).
+TEMPLATE_SUFFIXES = (".html", ".xhtml", ".css", ".ncx", ".txt", ".toml", ".md", ".xml")
 
 
 def default_theme_dir() -> Path:
@@ -50,14 +55,6 @@ class KeptBytecode(jinja2.BytecodeCache):
         self.new[self.folder / f"{bucket.key}.cache"] = buffer.getvalue()
 
 
-def _locale(language: str) -> str:
-    """A Babel locale name for the issue language; English when Babel does not know it."""
-    try:
-        return str(Locale.parse((language or "en").replace("-", "_")))
-    except (ValueError, UnknownLocaleError):
-        return "en"
-
-
 class Theme:
     """A Jinja2 environment over the publication's template folders, then the default theme."""
 
@@ -66,9 +63,11 @@ class Theme:
         override_dirs: Sequence[Path] = (),
         language: str = "en",
         bytecode_dir: Path | None = None,
+        labels: Mapping[str, str] | None = None,
     ) -> None:
         """`bytecode_dir`: where compiled templates are kept between builds (Jinja checks each
-        against its source), so a build does not compile every template again (0.06 s)."""
+        against its source), so a build does not compile every template again (0.06 s).
+        `labels`: a publication's `[labels]`, put before the language's catalogue."""
         self.default_dir = default_theme_dir()
         self.bytecode = KeptBytecode(bytecode_dir) if bytecode_dir is not None else None
         self.search_path = [*override_dirs, self.default_dir]
@@ -90,17 +89,43 @@ class Theme:
             trim_blocks=True,
             lstrip_blocks=True,
             bytecode_cache=self.bytecode,
+            extensions=["jinja2.ext.i18n"],
         )
-        locale = _locale(language)
+        locale = babel_locale(language)
+        # `_("In this issue")`, `{% trans %}`: the language's catalogue (render/i18n.py).
+        self.labels = Labels(language, labels)
+        self.env.install_gettext_translations(self.labels, newstyle=True)  # type: ignore[attr-defined]
         self.env.filters["longdate"] = lambda d: _long_date(d, locale)
         self.env.filters["monthyear"] = lambda d: (
-            format_date(d, "MMMM y", locale=locale) if d else ""
+            local_digits(format_skeleton("yMMMM", d, locale=locale), locale) if d else ""
         )
         self.env.filters["names"] = lambda names: (
             format_list(list(names), locale=locale) if names else ""
         )
         self.env.filters["isodate"] = lambda d: d.isoformat() if d else ""
         self.env.filters["url_notes"] = url_notes
+        self.env.filters["number"] = lambda n: number(n, locale) if n is not None else ""
+        self.env.filters["direction"] = lambda tag: direction(tag or language)
+        self.env.filters["bidi"] = isolate_text
+        self.env.filters["script"] = lambda tag: script_of(tag or language)
+        self.env.globals["fonts"] = font_stacks(language)
+        self.env.globals["page_counter"] = counter_style(locale)
+        self.locale = locale
+        self.env.globals["full_title"] = self.full_title
+
+    def full_title(self, issue: Issue) -> str:
+        """The issue's full title in its language: "The Lantern, No. 7: Night (November 2026)",
+        "…، العدد 7: …" (as Issue.full_title, with the labels and dates of the catalogue)."""
+        locale = self.locale
+        head = issue.publication.name
+        if issue.info.number is not None:
+            head += ", " + self.labels.label("number", number=number(issue.info.number, locale))
+        if issue.info.title and issue.info.title != issue.publication.name:
+            head += f": {issue.info.title}"
+        if issue.info.date is not None:
+            month = format_skeleton("yMMMM", issue.info.date, locale=locale)
+            head += f" ({local_digits(month, locale)})"
+        return head
 
     def cache_files(self) -> dict[Path, bytes]:
         """Templates compiled by this build, to keep for the next (written with the outputs)."""
@@ -123,11 +148,30 @@ class Theme:
             ) from exc
         try:
             return template.render(**context)
-        except jinja2.TemplateError as exc:
+        except jinja2.TemplateSyntaxError as exc:  # In a template this one includes.
             raise TemplateError(
-                f"template '{name}' failed: {exc}",
-                Path(template.filename) if template.filename else None,
+                f"template syntax error: {exc.message}",
+                Path(exc.filename) if exc.filename else None,
+                exc.lineno,
             ) from exc
+        except jinja2.TemplateError as exc:
+            file, line = _failing_template(exc, template.filename)
+            raise TemplateError(f"template error: {exc}", file, line) from exc
+
+
+def _failing_template(exc: BaseException, rendered: str | None) -> tuple[Path | None, int | None]:
+    """The template file and line where rendering failed: Jinja2 rewrites the traceback so that
+    a template's frames carry its file name and line; the innermost such frame is the culprit
+    (a publication's `pdf/cover.html` included by the default `pdf/issue.html`)."""
+    found: tuple[Path | None, int | None] = (Path(rendered) if rendered else None, None)
+    names = {rendered} if rendered else set()
+    traceback = exc.__traceback__
+    while traceback is not None:
+        file = traceback.tb_frame.f_code.co_filename
+        if file in names or (file.endswith(TEMPLATE_SUFFIXES) and Path(file).is_file()):
+            found = (Path(file), traceback.tb_lineno)
+        traceback = traceback.tb_next
+    return found
 
 
 def url_notes(html: str) -> str:
@@ -154,4 +198,9 @@ def url_notes(html: str) -> str:
 
 
 def _long_date(value: dt.date | None, locale: str) -> str:
-    return format_date(value, "d MMMM y", locale=locale) if value else ""
+    """ "1 November 2026" in English (the house style), the locale's long form elsewhere:
+    "1. November 2026", "2026年11月1日"."""
+    if value is None:
+        return ""
+    pattern = "d MMMM y" if locale.split("_")[0] == "en" else "long"
+    return local_digits(format_date(value, pattern, locale=locale), locale)

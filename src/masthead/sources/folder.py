@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from masthead.errors import InputError
+from masthead.files import inside
+from masthead.language import LanguageTagError, check_tag, dominant_language, script_of
 from masthead.model import (
     BuildWarning,
     IssueInfo,
@@ -22,6 +26,7 @@ from masthead.settings import (
     check_keys,
     expect,
     key_line,
+    language_tag,
     parse_date,
     publication_table,
     read_toml,
@@ -53,9 +58,11 @@ def load(
     title: str | None = None,
     article_files: list[Path] | None = None,
     site_root: Path | None = None,
+    language: str | None = None,
 ) -> LoadedIssue:
     """Read an issue folder (with `issue.toml`) or any folder of Markdown articles (of a static
-    site: `site_root`, else found above the folder)."""
+    site: `site_root`, else found above the folder). `language` (BCP 47, already checked) is the
+    issue's, whatever its settings say."""
     path = path.resolve()
     if not path.exists():
         raise InputError("no such file or folder", path, hint="give the path of an issue folder")
@@ -65,9 +72,34 @@ def load(
         else:
             raise InputError("is a file", path, hint="give the folder that holds the articles")
     manifest = path / "issue.toml"
+    roots = publication_roots(path, manifest.exists())
     if manifest.exists():
-        return _load_manifest(path, manifest, title)
-    return _load_folder(path, title, site_root)
+        loaded = _load_manifest(path, manifest, title, roots)
+    else:
+        loaded = _load_folder(path, title, site_root, roots)
+    return with_language(loaded, language)
+
+
+def publication_roots(folder: Path, has_manifest: bool) -> tuple[Path, ...]:
+    """The folders an issue may read files from: its own and, for an issue folder beside a
+    `publication.toml`, its publication's (a static site's root is added when one is found)."""
+    roots = [folder.resolve()]
+    if has_manifest and (folder.parent / "publication.toml").is_file():
+        roots.append(folder.parent.resolve())
+    return tuple(roots)
+
+
+def outside_error(what: str, path: Path, where: Path, line: int | None = None) -> InputError:
+    """The error for a file (`what`, as the user named it) that lies outside the publication's
+    folders (at `path`, symlinks followed)."""
+    leads = "" if what.endswith(str(path)) else f" (it leads to {path})"
+    return InputError(
+        f"{what} is outside the publication{leads}",
+        where,
+        line,
+        "keep files inside the issue folder, its publication folder or the site root "
+        "(no ../, absolute paths or symlinks leading elsewhere)",
+    )
 
 
 def _publication(
@@ -95,7 +127,9 @@ def _publication(
     return Publication(**values, template_dirs=tuple(template_dirs), extra=extra)
 
 
-def _load_manifest(folder: Path, manifest: Path, title: str | None) -> LoadedIssue:
+def _load_manifest(
+    folder: Path, manifest: Path, title: str | None, roots: tuple[Path, ...]
+) -> LoadedIssue:
     data, text = read_toml(manifest)
     check_keys(data, ISSUE_FILE_TABLES, manifest, text, "issue.toml")
     pub_table = expect(data.get("publication", {}), dict, "publication", manifest, text)
@@ -114,7 +148,8 @@ def _load_manifest(folder: Path, manifest: Path, title: str | None) -> LoadedIss
         for line in expect(issue.get("cover_lines", []), list, "cover_lines", manifest, text)
     )
     cover_image, epub_cover = (
-        _issue_file(issue, key, folder, manifest, text) for key in ("cover_image", "epub_cover")
+        _issue_file(issue, key, (folder, manifest, text), roots)
+        for key in ("cover_image", "epub_cover")
     )
     info = IssueInfo(
         title=title or expect(issue.get("title", publication.name), str, "title", manifest, text),
@@ -126,6 +161,7 @@ def _load_manifest(folder: Path, manifest: Path, title: str | None) -> LoadedIss
         epub_cover=epub_cover,
         description=expect(issue.get("description", ""), str, "description", manifest, text),
         slug=slugify(issue.get("slug") or _issue_slug(issue, folder)),
+        language=_issue_language(issue, text, manifest),
     )
 
     sections = expect(data.get("sections", []), list, "sections", manifest, text)
@@ -150,6 +186,8 @@ def _load_manifest(folder: Path, manifest: Path, title: str | None) -> LoadedIss
             name = expect(name, str, "articles", manifest, text)
             article_path = (folder / name).resolve()
             line = _line_of(text, name)
+            if not inside(article_path, roots):
+                raise outside_error(f"article {name}", article_path, manifest, line)
             if article_path in seen:
                 raise InputError(
                     f"article {name} is listed twice (in '{seen[article_path]}' and "
@@ -167,16 +205,29 @@ def _load_manifest(folder: Path, manifest: Path, title: str | None) -> LoadedIss
                 )
             seen[article_path] = section_title
             raw_articles.append(read_article(article_path, section_title, publication))
-    return LoadedIssue(folder, publication, info, tuple(raw_articles), tuple(section_titles))
+    if not raw_articles:
+        raise InputError(
+            "lists no articles",
+            manifest,
+            key_line(text, "articles") or key_line(text, "sections"),
+            'name the article files of a section: articles = ["first.md", "second.md"]',
+        )
+    return LoadedIssue(
+        folder, publication, info, tuple(raw_articles), tuple(section_titles), roots=roots
+    )
 
 
 def _issue_file(
-    issue: dict[str, Any], key: str, folder: Path, manifest: Path, text: str
+    issue: dict[str, Any], key: str, where: tuple[Path, Path, str], roots: tuple[Path, ...]
 ) -> Path | None:
-    """A file named by an `[issue]` key, relative to the issue folder; it must exist."""
+    """A file named by an `[issue]` key, relative to the issue folder (`where`: the folder, the
+    manifest and its text); it must exist, inside the publication."""
     if key not in issue:
         return None
+    folder, manifest, text = where
     path: Path = folder / expect(issue[key], str, key, manifest, text)
+    if not inside(path, roots):
+        raise outside_error(f"`{key}` file", path.resolve(), manifest, key_line(text, key))
     if not path.is_file():
         raise InputError(
             f"`{key}` file not found: {issue[key]}",
@@ -185,6 +236,92 @@ def _issue_file(
             "check the file name (relative to the issue folder)",
         )
     return path
+
+
+def _issue_language(issue: dict[str, Any], text: str, manifest: Path) -> str:
+    """`[issue]` `language`, checked; its line is looked for after the `[issue]` header."""
+    if "language" not in issue:
+        return ""
+    start = text.find("[issue]")
+    offset = text.count("\n", 0, start) if start >= 0 else 0
+    try:
+        return language_tag(issue["language"], manifest, text[max(start, 0) :])
+    except InputError as exc:
+        line = exc.line + offset if exc.line is not None else None
+        raise InputError(exc.message, manifest, line, exc.hint) from exc
+
+
+def with_language(loaded: LoadedIssue, language: str | None) -> LoadedIssue:
+    """The issue in `language` when given; else, when no setting names one, in the language of
+    the script most of its words are written in (a zero-config folder named like a language,
+    "pt-br", gives that one when its script agrees), reported in one note."""
+    if language:
+        return replace(loaded, info=replace(loaded.info, language=language))
+    if loaded.info.language or _names_language(loaded.source):
+        return loaded
+    site_language = _site_language(loaded)
+    if site_language:
+        return replace(loaded, info=replace(loaded.info, language=site_language))
+    texts = [raw.body for raw in loaded.articles]
+    texts += [str(raw.meta.get("title", "")) for raw in loaded.articles]
+    guess = dominant_language(texts)
+    hint = _folder_language(loaded.source) if not (loaded.source / "issue.toml").exists() else None
+    if hint is not None and script_of(hint) == script_of(guess[0] if guess else "en"):
+        tag, why = hint, "the folder is named so and its text's script agrees"
+    elif guess is not None:
+        tag, why = guess[0], f"most of its words are in {guess[1]} script"
+    else:
+        return loaded
+    note = BuildWarning(
+        f"language not set: '{tag}' chosen, as {why}; "
+        "set it with --language or `language` in publication.toml",
+        loaded.source,
+    )
+    return replace(loaded, info=replace(loaded.info, language=tag), notes=(*loaded.notes, note))
+
+
+# Where static sites name their language: Hugo, Jekyll (and most themes), Zola, Eleventy data.
+SITE_LANGUAGE_KEYS = ("languageCode", "defaultContentLanguage", "lang", "language", "locale")
+
+
+def _site_language(loaded: LoadedIssue) -> str:
+    """The language the static site's config names, when it is a valid tag ("en-us", "fr")."""
+    config = loaded.site.config if loaded.site is not None else {}
+    for key in SITE_LANGUAGE_KEYS:
+        value = config.get(key)
+        if isinstance(value, str):
+            try:
+                return check_tag(value.replace("_", "-"))
+            except LanguageTagError:
+                continue
+    return ""
+
+
+def _names_language(folder: Path) -> bool:
+    """Whether the issue's settings name a language (issue.toml's tables, publication.toml)."""
+    manifest = folder / "issue.toml"
+    shared = (
+        folder.parent / "publication.toml" if manifest.exists() else folder / "publication.toml"
+    )
+    for settings in (manifest, shared):
+        if settings.is_file():
+            data, _ = read_toml(settings)
+            tables = [data, *(v for v in data.values() if isinstance(v, dict))]
+            if any("language" in table for table in tables):
+                return True
+    return False
+
+
+def _folder_language(folder: Path) -> str | None:
+    """A folder named by a two-letter language code, with a region or script or not ("ja",
+    "pt-br", "zh-tw"): that tag. Longer codes are too often ordinary words ("art")."""
+    name = folder.name
+    if not re.fullmatch(r"[A-Za-z]{2}(-[A-Za-z0-9]{2,8})*", name):
+        return None
+    try:
+        return check_tag(name)
+    except LanguageTagError:
+        return None
 
 
 def _issue_slug(issue: dict[str, Any], folder: Path) -> str:
@@ -208,9 +345,16 @@ def find_articles(folder: Path) -> list[Path]:
     return plan_folder(folder, None)[0].articles
 
 
-def _load_folder(folder: Path, title: str | None, site_root: Path | None = None) -> LoadedIssue:
+def _load_folder(
+    folder: Path, title: str | None, site_root: Path | None, roots: tuple[Path, ...]
+) -> LoadedIssue:
     site = find_site(folder, site_root)
+    if site is not None:
+        roots = (*roots, site.root.resolve())
     planned = plan_folder(folder, site)
+    for path in (p for section in planned for p in (*section.articles, section.intro) if p):
+        if not inside(path, roots):
+            raise outside_error("article (a symlink)", path.resolve(), path)
     if not any(p.articles for p in planned):
         raise InputError(
             "holds no articles and no issue.toml",
@@ -285,6 +429,7 @@ def _load_folder(folder: Path, title: str | None, site_root: Path | None = None)
         site=site,
         intros=tuple(intros),
         notes=tuple(notes),
+        roots=roots,
     )
 
 

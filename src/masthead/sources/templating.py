@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from masthead.model import BuildWarning, RawArticle, Site
-from masthead.sources.liquid import expand_liquid
 from masthead.sources.shortcodes import Expansion, expand_hugo, expand_zola
 
 
@@ -23,6 +22,9 @@ def expand_templates(
     text = raw.body
     generator = site.generator if site is not None else ""
     if generator == "jekyll":
+        # Imported here: python-liquid takes 0.08 s to import, and most folders are no Jekyll site.
+        from masthead.sources.liquid import expand_liquid
+
         text = expand_liquid(text, state)
     elif generator == "zola":
         text = expand_zola(text, state)

@@ -6,18 +6,21 @@ import datetime as dt
 import io
 import uuid
 import zipfile
+from collections.abc import Callable
 from typing import Any
 
 from ebooklib import epub
 from PIL import Image as PILImage
 
 from masthead.compose.people import sort_name
+from masthead.derived import DerivedFiles
+from masthead.render.svgfonts import theme_fonts
 from masthead.model import Asset, Issue
 from masthead.render.documents import COVER_HREF, RenderedEpub
-from masthead.render.svgfonts import theme_fonts
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 EPOCH_MIN = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)  # Zip dates cannot be earlier.
+STORED_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")  # Compressed already.
 
 
 class _Writer(epub.EpubWriter):  # type: ignore[misc]  # ebooklib has no type hints.
@@ -92,27 +95,42 @@ def accessibility_metadata(issue: Issue, has_pages: bool) -> list[tuple[str, str
     ]
 
 
-def epub_image(asset: Asset) -> bytes:
-    """Image bytes for e-readers: RGB, under about 4 megapixels; others pass through as they are."""
-    data = asset.source.read_bytes()
+ODD_MODES = {"CMYK", "I;16", "LAB"}  # Modes e-readers may not show: converted to RGB.
+EPUB_IMAGE = "epub-4mp-1"  # The cache's name (and version) for an image made fit for readers.
+
+
+def epub_image(asset: Asset, store: DerivedFiles | None = None) -> bytes:
+    """Image bytes for e-readers: RGB, under about 4 megapixels; others pass through as they are.
+    Those that must be converted or made smaller are kept in `store` by content: a rebuild does
+    not resize or encode them again."""
+    data = asset.data
     if asset.media_type == "image/svg+xml":
-        return theme_fonts(data)
+        return theme_fonts(data)  # Generic font families in the theme's faces.
     if asset.media_type not in {"image/jpeg", "image/png", "image/webp"}:
         return data
+    with PILImage.open(io.BytesIO(data)) as opened:  # Reads the header only.
+        fits = opened.width * opened.height <= MAX_IMAGE_PIXELS and opened.mode not in ODD_MODES
+    if fits:
+        return data
+    store = store or DerivedFiles(None)
+    cached = store.get(data, EPUB_IMAGE)
+    if cached is not None:
+        return cached
+    return store.put(data, EPUB_IMAGE, _fit_for_readers(data, asset.media_type))
+
+
+def _fit_for_readers(data: bytes, media_type: str) -> bytes:
     with PILImage.open(io.BytesIO(data)) as opened:
-        too_big = opened.width * opened.height > MAX_IMAGE_PIXELS
-        if not too_big and opened.mode not in {"CMYK", "I;16", "LAB"}:
-            return data
         opened.load()
         image: PILImage.Image = opened
-        if image.mode in {"CMYK", "LAB", "I;16"} or asset.media_type == "image/jpeg":
+        if image.mode in ODD_MODES or media_type == "image/jpeg":
             image = image.convert("RGB")
-        if too_big:
+        if image.width * image.height > MAX_IMAGE_PIXELS:
             scale = (MAX_IMAGE_PIXELS / (image.width * image.height)) ** 0.5
             size = (int(image.width * scale), int(image.height * scale))
             image = image.resize(size, PILImage.Resampling.LANCZOS)
         out = io.BytesIO()
-        kind = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}[asset.media_type]
+        kind = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}[media_type]
         image.save(out, kind, **({"quality": 88} if kind != "PNG" else {"optimize": True}))
         return out.getvalue()
 
@@ -121,16 +139,21 @@ def package_epub(
     issue: Issue,
     rendered: RenderedEpub,
     modified: dt.datetime,
-    cover_jpeg: bytes,
+    cover_jpeg: bytes | Callable[[], bytes],
     has_pages: bool = False,
+    store: DerivedFiles | None = None,
 ) -> bytes:
-    """The EPUB file's bytes: reproducible for the same input and `modified` time."""
+    """The EPUB file's bytes: reproducible for the same input and `modified` time. `store`:
+    where images made fit for readers are kept between builds."""
     pub = issue.publication
     info = issue.info
     book = epub.EpubBook()
     book.set_identifier(issue.identifier)
-    book.set_title(issue.full_title)
-    book.set_language(pub.language)
+    book.set_title(rendered.title or issue.full_title)
+    book.set_language(issue.language)
+    if rendered.direction == "rtl":
+        # `page-progression-direction="rtl"` on the spine: pages turn from right to left.
+        book.set_direction("rtl")
     authors = list(dict.fromkeys(name for a in issue.articles for name in a.authors))
     for index, name in enumerate(authors, start=1):
         uid = f"creator-{index}"
@@ -192,8 +215,10 @@ def package_epub(
         )
         book.add_item(item)
         spine.append(item)
+    # The cover's bytes are added last (reproducible_zip): a cover still being rendered by a
+    # helper process is waited for only once everything else is packed.
     cover = epub.EpubItem(
-        uid="cover-image", file_name=COVER_HREF, media_type="image/jpeg", content=cover_jpeg
+        uid="cover-image", file_name=COVER_HREF, media_type="image/jpeg", content=b""
     )
     cover.properties = ["cover-image"]
     book.add_item(cover)
@@ -205,7 +230,7 @@ def package_epub(
                 uid=f"img-{n}",
                 file_name=asset.href,
                 media_type=asset.media_type,
-                content=epub_image(asset),
+                content=epub_image(asset, store),
             )
         )
     book.add_item(epub.EpubNcx())
@@ -221,12 +246,13 @@ def package_epub(
     ]
 
     buffer = io.BytesIO()
-    writer = _Writer(
-        buffer, book, {"epub3_pages": False, "mtime": modified}, rendered, pub.language
-    )
+    # Stored, not compressed: reproducible_zip compresses each entry once, as it re-zips.
+    options = {"epub3_pages": False, "mtime": modified, "compresslevel": 0}
+    writer = _Writer(buffer, book, options, rendered, issue.language)
     writer.process()
     writer.write()
-    return reproducible_zip(buffer.getvalue(), modified)
+    late = cover_jpeg if callable(cover_jpeg) else lambda: cover_jpeg
+    return reproducible_zip(buffer.getvalue(), modified, (f"{book.FOLDER_NAME}/{COVER_HREF}", late))
 
 
 def pdf_edition_id(issue: Issue) -> str:
@@ -234,17 +260,27 @@ def pdf_edition_id(issue: Issue) -> str:
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, issue.identifier + '#pdf')}"
 
 
-def reproducible_zip(data: bytes, when: dt.datetime) -> bytes:
-    """Re-zip: `mimetype` first and stored, then sorted entries with one timestamp and mode."""
+def reproducible_zip(
+    data: bytes, when: dt.datetime, last: tuple[str, Callable[[], bytes]] | None = None
+) -> bytes:
+    """Re-zip: `mimetype` first and stored, then sorted entries with one timestamp and mode, and
+    `last` (a name and what gives its bytes, called at the very end) after them. Pictures are
+    stored as they are (compressing them again gains nothing and costs time)."""
     stamp = max(when, EPOCH_MIN).astimezone(dt.UTC).timetuple()[:6]
     out = io.BytesIO()
+
+    def write(archive: zipfile.ZipFile, name: str, content: bytes) -> None:
+        info = zipfile.ZipInfo(name, date_time=stamp)
+        info.create_system = 3
+        info.external_attr = 0o100644 << 16
+        packed = name == "mimetype" or name.lower().endswith(STORED_SUFFIXES)
+        info.compress_type = zipfile.ZIP_STORED if packed else zipfile.ZIP_DEFLATED
+        archive.writestr(info, content, compresslevel=None if packed else 9)
+
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
-        names = src.namelist()
-        ordered = ["mimetype"] + sorted(n for n in names if n != "mimetype")
-        for name in ordered:
-            info = zipfile.ZipInfo(name, date_time=stamp)
-            info.create_system = 3
-            info.external_attr = 0o100644 << 16
-            info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
-            dst.writestr(info, src.read(name), compresslevel=9 if name != "mimetype" else None)
+        names = [n for n in src.namelist() if last is None or n != last[0]]
+        for name in ["mimetype"] + sorted(n for n in names if n != "mimetype"):
+            write(dst, name, src.read(name))
+        if last is not None:
+            write(dst, last[0], last[1]())
     return out.getvalue()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from masthead.errors import MastheadError
+from masthead.errors import InputError, MastheadError
 
 KINDLE_MAX_BYTES = 50 * 1024 * 1024  # Send to Kindle: 50 MB per email.
 XHTML_MAX_BYTES = 300 * 1024  # Adobe's engine (older Kobo, Nook) splits or refuses larger files.
@@ -37,6 +37,24 @@ class Finding:
 
 class ValidatorMissing(MastheadError):
     """A validator is not installed."""
+
+
+def require_epub(path: Path) -> None:
+    """Refuse, before any checker runs, a file that is not an EPUB: a zip with a `mimetype`
+    entry reading application/epub+zip, or an OCF `META-INF/container.xml` (a damaged EPUB is
+    still checked: its findings say what is wrong)."""
+    try:
+        with zipfile.ZipFile(path) as zipped:
+            names = set(zipped.namelist())
+            mimetype = zipped.read("mimetype").strip() if "mimetype" in names else b""
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError):
+        names, mimetype = set(), b""
+    if mimetype != b"application/epub+zip" and "META-INF/container.xml" not in names:
+        raise InputError(
+            "is not an EPUB file (not a zip with an EPUB's mimetype and container)",
+            path,
+            hint="give an .epub file, such as one `masthead build` wrote",
+        )
 
 
 def run_epubcheck(epub: Path) -> list[Finding]:

@@ -35,13 +35,16 @@ import functools
 import hashlib
 import pickle
 import re
+import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from masthead.editions.pdf import weasy
-from masthead.editions.pdf.fonts import forget_sent, start_subsets, unsubset_fonts
+from masthead.editions.pdf.check import check
+from masthead.editions.pdf.fonts import start_subsets, unsubset_fonts
+from masthead.editions.pdf.glyphs import glyph_warnings
 from masthead.editions.pdf.join import join
 from masthead.editions.pdf.layout import lay_out
 from masthead.editions.pdf.numbers import stamp_ok
@@ -134,12 +137,13 @@ def build_fast(
     """
     if variant not in FAST_VARIANTS:
         raise NotApplicable(f"{variant} PDFs are laid out in one pass")
-    weasy.check()  # Before anything reaches into WeasyPrint.
+    reason = weasy.problem()  # Before anything reaches into WeasyPrint.
+    if reason is not None:
+        raise Untrusted(reason)
     chunks = split(html)
-    forget_sent()
     pool = _LazyWorkers(jobs, workers)
     try:
-        return _build_fast(issue, html, chunks, variant, cache_dir, pool, reuse)
+        return _build_fast(_Job(issue, html, variant, cache_dir, reuse), chunks, pool)
     finally:
         pool.close()
 
@@ -149,7 +153,8 @@ class _LazyWorkers:
     rebuild after one edit lays out that article in this process, without a pool to start."""
 
     def __init__(self, jobs: int, given: Workers | None) -> None:
-        self.jobs, self.given, self.own = jobs, given, None
+        self.jobs, self.given = jobs, given
+        self.own: Workers | None = None
         self.inline = Workers(1)
 
     def for_batch(self, size: int) -> Workers:
@@ -168,15 +173,27 @@ class _LazyWorkers:
             self.own.close()
 
 
-def _build_fast(
-    issue: Issue,
-    html: str,
-    chunks: list[Chunk],
-    variant: str,
-    cache_dir: Path | None,
-    workers: _LazyWorkers,
-    reuse: bool = True,
-) -> FastOutput:
+@dataclass(frozen=True)
+class _Job:
+    """One fast build: its issue and HTML, how, where its pieces are cached, and its id."""
+
+    issue: Issue
+    html: str
+    variant: str
+    cache_dir: Path | None
+    reuse: bool  # Read pieces from the cache (else only write them).
+    build: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+
+def _build_fast(job: _Job, chunks: list[Chunk], workers: _LazyWorkers) -> FastOutput:
+    issue, html, variant, cache_dir, reuse = (
+        job.issue,
+        job.html,
+        job.variant,
+        job.cache_dir,
+        job.reuse,
+    )
+    build = job.build
     asset_hashes = _asset_hashes(issue)
     image_sizes = {a.href: a.source.stat().st_size for a in issue.assets if a.source.is_file()}
     laid: dict[str, Laid] = {}  # By chunk key.
@@ -201,7 +218,7 @@ def _build_fast(
         # Longest first: a long article started last would leave the other workers idle.
         longest = sorted(todo.items(), key=lambda item: -_cost(item[1], image_sizes))
         futures = {
-            key: pool.submit(lay_out, chunk, issue.assets, variant, _draft(chunks, chunk))
+            key: pool.submit(lay_out, chunk, issue.assets, variant, _draft(chunks, chunk), build)
             for key, chunk in longest
         }
         if futures and segments:
@@ -229,16 +246,22 @@ def _build_fast(
         keys = [_chunk_key(c, asset_hashes, variant) for c in chunks]
     else:
         raise NotApplicable("page numbers did not settle")
+    if any(part.notdef for part in current):
+        # Pieces number their .notdef glyphs and size their boxes each on its own: joined,
+        # the boxes would not be one pass's. Such text has no font anyway (a warning says so).
+        raise NotApplicable("some characters have no font (.notdef boxes)")
     fonts = unsubset_fonts(current, font_files, cache_dir, cache_files)
     pool = workers.for_batch(len(segments))
     # Subsets are quick: in the workers when they are there, else here (not worth a pool).
     subsets = start_subsets(current, fonts, workers.running(), cache_dir)
     overlays.start(segments, pool)
-    data, pages, page_map = join(
+    data, pages, page_map, promise = join(
         current, numbers, overlays.results(segments), subsets, issue.identifier.encode()
     )
+    # Raises Untrusted: the caller lays the PDF out in one pass, and no part of this is kept.
+    check(data, promise, workers.running(), workers.jobs)
     subsets.to_cache(cache_files)
-    notes = [BuildWarning(f"PDF: {m}", issue.source) for c in current for m in c.warnings]
+    notes = glyph_warnings([m for c in current for m in c.warnings], issue)
     keep: set[Path] = set()
     if cache_dir is not None:
         # Every piece laid out or read in any round: the next build goes through them too.

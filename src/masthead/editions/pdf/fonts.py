@@ -16,16 +16,21 @@ from masthead.editions.pdf.pieces import VERSION, EmbeddedFont, FontUse, Laid, N
 _DROP_TABLES = ("BASE", "DSIG", "EBDT", "EBLC", "EBSC", "GPOS", "GSUB", "JSTF", "LTSH", "PCLT")
 
 
-def subset_font(data: bytes, index: int, glyphs: Sequence[int]) -> bytes | None:
+def subset_font(
+    data: bytes, index: int, glyphs: Sequence[int], notdef: bool = False, hinting: bool = False
+) -> bytes | None:
     """The font (face `index` of a file or collection) subset to these glyph ids, which keep
     their numbers (the pages draw by glyph id); as WeasyPrint 70 makes its subsets, with
     HarfBuzz's hb-subset, but through uharfbuzz rather than WeasyPrint's private bindings.
-    None when HarfBuzz cannot subset it."""
+    One pass subsets through here too (weasy.embedding_fonts): the same HarfBuzz gives the
+    same outlines. `notdef`: keep the .notdef box's outline. None when HarfBuzz cannot."""
     import uharfbuzz as hb
 
     if not glyphs:
         return None
     flags = hb.SubsetFlags.PASSTHROUGH_UNRECOGNIZED | hb.SubsetFlags.DESUBROUTINIZE
+    if notdef:
+        flags |= hb.SubsetFlags.NOTDEF_OUTLINE
     try:
         face = hb.Face(hb.Blob(data), index)
         # First the glyphs, in place; then the empty ones after the last used are cut off.
@@ -36,18 +41,22 @@ def subset_font(data: bytes, index: int, glyphs: Sequence[int]) -> bytes | None:
         kept = hb.subset(face, first)
         second = hb.SubsetInput()
         second.glyph_set.add_range(0, max(glyphs))
-        second.flags = flags | hb.SubsetFlags.NO_HINTING
+        second.flags = flags if hinting else flags | hb.SubsetFlags.NO_HINTING
         return hb.subset(kept, second).blob.data or None
     except (RuntimeError, ValueError):
         return None
 
 
-_SENT: set[str] = set()  # Font files this process has already sent with a piece.
+_SENT: set[str] = set()  # Font files this process has already sent with a piece...
+_SENT_IN: list[str] = [""]  # ...in this build.
 
 
-def forget_sent() -> None:
-    """Pieces laid out in this process send each font file once per build, not once ever."""
-    _SENT.clear()
+def sending_for(build: str) -> None:
+    """Pieces send each font file once per build (`build`: its id), not once ever: a process
+    (this one, or a worker kept for several builds) forgets what it sent for another build."""
+    if _SENT_IN[0] != build:
+        _SENT.clear()
+        _SENT_IN[0] = build
 
 
 def record(laid: Laid, font: EmbeddedFont) -> None:
@@ -65,11 +74,32 @@ def record(laid: Laid, font: EmbeddedFont) -> None:
     to_unicode, widths = dict(font.to_unicode), dict(font.widths)
     if use is not None:
         mergeable = mergeable and use.mergeable and use.digest == digest
-        to_unicode, widths = use.to_unicode | to_unicode, use.widths | widths
-    laid.fonts[font.name] = FontUse(digest, font.index, to_unicode, widths, mergeable)
+        # The first text a glyph was drawn for is its text, as in one pass.
+        to_unicode, widths = to_unicode | use.to_unicode, widest(use.widths, widths)
+    empty = _empty(font) | (use.empty if use is not None else frozenset())
+    laid.fonts[font.name] = FontUse(digest, font.index, to_unicode, widths, mergeable, empty)
+    laid.notdef = laid.notdef or font.notdef
     if mergeable and digest not in _SENT:
         laid.font_files[digest] = font.data
         _SENT.add(digest)
+
+
+def _empty(font: EmbeddedFont) -> frozenset[int]:
+    """The glyphs drawn in this font that have no outline (spaces; a colour font's, which
+    WeasyPrint empties and draws as images)."""
+    import uharfbuzz as hb
+
+    if font.colour:
+        return frozenset(font.to_unicode)
+    if not font.plain:
+        return frozenset()
+    measured = hb.Font(hb.Face(hb.Blob(font.data), font.index))
+    empty = set()
+    for gid in font.to_unicode:
+        extents = measured.get_glyph_extents(gid)
+        if extents is None or not (extents.width and extents.height):
+            empty.add(gid)
+    return frozenset(empty)
 
 
 def _tag(name: str) -> int:
@@ -109,6 +139,28 @@ class Subsets(dict):  # type: ignore[type-arg]
                 cache_files[file] = data
 
 
+def merged_maps(laid: Sequence[Laid]) -> dict[str, dict[int, str]]:
+    """The Unicode map the join writes for each font it subsets for the issue: a glyph's
+    text is the first the issue drew it for, as in one pass."""
+    maps: dict[str, dict[int, str]] = {}
+    for name, found in _mergeable_uses(laid).items():
+        merged: dict[int, str] = {}
+        for use in found:
+            merged = use.to_unicode | merged
+        maps[name] = merged
+    return maps
+
+
+def widest(*found: dict[int, float]) -> dict[int, float]:
+    """Widths of glyphs measured at several sizes (which round apart by a unit): the widest,
+    whatever the order, so that one pass and the join write the same (weasy.embedding_fonts)."""
+    widths: dict[int, float] = {}
+    for each in found:
+        for gid, width in each.items():
+            widths[gid] = max(width, widths.get(gid, width))
+    return widths
+
+
 def _mergeable_uses(laid: Sequence[Laid]) -> dict[str, list[FontUse]]:
     """Each font's uses by the pieces that left it to the join (see record)."""
     uses: dict[str, list[FontUse]] = {}
@@ -131,13 +183,13 @@ def start_subsets(
             continue  # merge_fonts says why.
         to_unicode: dict[int, str] = {}
         for use in found:
-            to_unicode |= use.to_unicode
+            to_unicode = use.to_unicode | to_unicode  # The first piece's text wins.
         key = hashlib.sha256(
             f"{VERSION}\0{found[0].digest}\0{found[0].index}\0{sorted(to_unicode.items())}".encode()
         ).hexdigest()[:32]
         file = cache_dir / f"subset-{key}.bin" if cache_dir is not None else None
         if file is not None and file.is_file():
-            done: Future = Future()
+            done: Future[bytes | None] = Future()
             done.set_result(file.read_bytes())
             jobs[name] = done
             jobs.keys_used.add(key)
@@ -152,7 +204,7 @@ def start_subsets(
     return jobs
 
 
-def merge_fonts(out: Any, laid: Sequence[Laid], subsets: dict[str, Future]) -> None:
+def merge_fonts(out: Any, laid: Sequence[Laid], subsets: dict[str, Future[Any]]) -> None:
     """One subset of each font for the whole issue, instead of one in every chunk.
 
     WeasyPrint keeps glyph ids when it subsets, so every chunk's text can use a subset made
@@ -177,8 +229,8 @@ def merge_fonts(out: Any, laid: Sequence[Laid], subsets: dict[str, Future]) -> N
         to_unicode: dict[int, str] = {}
         widths: dict[int, float] = {}
         for use in found:
-            to_unicode |= use.to_unicode
-            widths |= use.widths
+            to_unicode = use.to_unicode | to_unicode  # The first piece's text wins.
+            widths = widest(widths, use.widths)
         program = subsets[name].result() if name in subsets else None
         if program is None or not widths:
             # The pieces only hold a stub of this font: without it there is no PDF to make.

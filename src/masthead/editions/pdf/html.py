@@ -48,7 +48,7 @@ def finish_html(html: str, endnotes: Collection[str] = ()) -> str:
             lines = len(pre.find_class("line")) or pre.text_content().rstrip("\n").count("\n") + 1
             if lines <= _SHORT_CODE_LINES:
                 _add_class(pre, "short")
-    return lxml_html.tostring(root, doctype="<!DOCTYPE html>", encoding="unicode")
+    return str(lxml_html.tostring(root, doctype="<!DOCTYPE html>", encoding="unicode"))
 
 
 _FOOTNOTE_ID = re.compile(r'<span class="footnote" id="([^"]+)"')

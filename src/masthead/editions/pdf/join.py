@@ -10,7 +10,8 @@ from concurrent.futures import Future
 from types import SimpleNamespace
 from typing import Any
 
-from masthead.editions.pdf.fonts import merge_fonts
+from masthead.editions.pdf.check import Promise, page_texts, promised_characters
+from masthead.editions.pdf.fonts import merge_fonts, merged_maps
 from masthead.editions.pdf.numbers import set_numbers
 from masthead.editions.pdf.output import page_map
 from masthead.editions.pdf.pieces import PT, Laid, NotApplicable
@@ -22,9 +23,9 @@ def join(
     laid: Sequence[Laid],
     numbers: dict[str, int],
     overlay_pdfs: Sequence[bytes],
-    subsets: dict[str, Future],
+    subsets: dict[str, Future[Any]],
     identifier: bytes = b"",
-) -> tuple[bytes, int, tuple[PageStart, ...]]:
+) -> tuple[bytes, int, tuple[PageStart, ...], Promise]:
     """Join the chunks' pages, then stamp folios and page references; rebuild dests, outline.
 
     `overlay_pdfs` hold one page for each of the issue's pages, in order; `subsets` the font
@@ -39,7 +40,7 @@ def join(
     sources = [out] + [pikepdf.open(io.BytesIO(part.pdf)) for part in laid[1:]]
     with warnings.catch_warnings():
         # "does not preserve named destinations": the join makes them anew, for the issue.
-        warnings.simplefilter("ignore", pikepdf.exceptions.PageCopyWarning)  # type: ignore[attr-defined]
+        warnings.simplefilter("ignore", pikepdf.exceptions.PageCopyWarning)
         for source in sources[1:]:
             out.pages.extend(source.pages)
     merge_fonts(out, laid, subsets)
@@ -67,11 +68,13 @@ def join(
     # Named destinations for every anchor (the links between chunks go to them), the outline.
     destinations: list[tuple[str, pikepdf.Array]] = []
     seen: set[str] = set()
-    for (part, n), page in zip(flat, out.pages, strict=True):
+    promised: dict[str, int] = {}
+    for index, ((part, n), page) in enumerate(zip(flat, out.pages, strict=True)):
         height = part.sizes[n][1]
         for name, (x, y, _, _) in part.anchors[n].items():
             if name not in seen:
                 seen.add(name)
+                promised[name] = index
                 destinations.append(
                     (
                         name,
@@ -97,17 +100,31 @@ def join(
     out.save(buffer, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
     for source in sources + overlays:
         source.close()
+    overlay_texts = [text for data in overlay_pdfs for text in page_texts(data)]
+    maps = merged_maps(laid)
+    texts = promised_characters(laid, numbers, overlay_texts, maps)
+    merged = {name: set(found) for name, found in maps.items()}
+    promise = Promise(total, _promised_outline(flat), promised, texts, merged, tagged)
     starts = page_map(
         SimpleNamespace(pages=[SimpleNamespace(anchors=part.anchors[n]) for part, n in flat])
     )
-    return buffer.getvalue(), total, starts
+    return buffer.getvalue(), total, starts, promise
+
+
+def _promised_outline(flat: Sequence[tuple[Laid, int]]) -> list[tuple[str, int]]:
+    """(title, page index) of every bookmark the pieces laid out, in order."""
+    return [
+        (label, index)
+        for index, (part, n) in enumerate(flat)
+        for _, label, _, _ in part.bookmarks[n]
+    ]
 
 
 def _outline(out: Any, tree: Any) -> None:
     import pikepdf
 
     def add(items: Any, parent: Any) -> Any:
-        made = []
+        made: list[Any] = []
         count = len(items)
         for label, (page, x, y), children, state in items:
             node = out.make_indirect(

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import replace
-from types import SimpleNamespace
 from typing import Any
 
 from masthead.editions.pdf import single, weasy
-from masthead.editions.pdf.assets import ASSET_BASE, asset_fetcher
-from masthead.editions.pdf.fonts import forget_sent
+from masthead.editions.pdf.assets import ASSET_BASE, fetcher_for
+from masthead.editions.pdf.check import piece_glyphs
+from masthead.editions.pdf.fonts import sending_for, widest
 from masthead.editions.pdf.output import collect_warnings
 from masthead.editions.pdf.pieces import (
     PAGE_SENTINEL,
@@ -39,12 +39,16 @@ def stylesheet(css: str, fetcher: Any) -> Any:
     return _SHEETS[key]
 
 
-def lay_out(chunk: Chunk, assets: tuple[Asset, ...], variant: str, draft: bool = False) -> Laid:
+def lay_out(
+    chunk: Chunk, assets: tuple[Asset, ...], variant: str, draft: bool = False, build: str = ""
+) -> Laid:
     """Lay out one chunk and write its PDF (runs in a worker process).
 
     A `draft` only counts the pages and finds the anchors: no PDF is written (the front
-    matter's first layout, which is always done again with the page numbers)."""
-    fetcher = asset_fetcher(SimpleNamespace(assets=assets))
+    matter's first layout, which is always done again with the page numbers). `build`: the
+    build's id (see fonts.sending_for)."""
+    sending_for(build)
+    fetcher = fetcher_for(assets)
     sheets = [stylesheet(chunk.css, fetcher)] if chunk.css else []
     sheets.append(stylesheet(f"@page :first {{ counter-set: page {PAGE_SENTINEL} }}", fetcher))
     # Page references to another chunk's anchors print a number or a placeholder.
@@ -77,11 +81,12 @@ def lay_out(chunk: Chunk, assets: tuple[Asset, ...], variant: str, draft: bool =
             for name in chunk.outside:
                 if name not in here:
                     document.pages[0].anchors[name] = (0, 0, 0, 0)
-        with weasy.recording_fonts(laid):
+        with weasy.embedding_fonts(laid):
             laid.pdf = document.write_pdf(
                 pdf_variant=None if variant == "none" else variant,
                 pdf_tags=variant != "none",
             )
+    laid.glyphs = piece_glyphs(laid.pdf, laid.fonts)
     laid.placeholders = [_with_digits(laid, place) for place in laid.placeholders]
     for mark in laid.folio_marks:
         if _digits_room(laid, mark.glyphs, mark.glyphs.digits[0][0]) is None:
@@ -106,7 +111,7 @@ def _digits_room(laid: Laid, glyphs: Glyphs, drawn: int) -> FontUse | None:
         return None
     to_unicode = {gid: str(d) for d, (gid, _, _) in enumerate(glyphs.digits)}
     widths = {gid: float(width) for gid, width, _ in glyphs.digits}
-    use = replace(use, to_unicode=to_unicode | use.to_unicode, widths=widths | use.widths)
+    use = replace(use, to_unicode=to_unicode | use.to_unicode, widths=widest(widths, use.widths))
     laid.fonts[glyphs.font] = use
     return use
 
@@ -114,7 +119,6 @@ def _digits_room(laid: Laid, glyphs: Glyphs, drawn: int) -> FontUse | None:
 def warm(language: str = "") -> None:
     """Start a worker: fonts set up, nothing kept from the parent process."""
     _SHEETS.clear()
-    forget_sent()
     weasy.reset_process()
     if language:
         # Reading a hyphenation dictionary takes a chunk's first layout 0.15 s: read it now,

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from masthead.editions.pdf.glyphs import FontOfMissingGlyph
 from masthead.model import BuildWarning, Issue, PageStart
 
 
@@ -92,6 +93,7 @@ class _Collect(logging.Handler):
 def collect_warnings() -> Iterator[_Collect]:
     logger = logging.getLogger("weasyprint")
     handler = _Collect()
+    handler.addFilter(FontOfMissingGlyph())  # Missing glyphs: their font (glyphs.py).
     logger.addHandler(handler)
     try:
         yield handler

@@ -7,14 +7,13 @@ import hashlib
 from collections.abc import Sequence
 from concurrent.futures import Future
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from lxml import etree
 from lxml import html as lxml_html
 
 from masthead.editions.pdf import weasy
-from masthead.editions.pdf.assets import asset_fetcher
+from masthead.editions.pdf.assets import fetcher_for
 from masthead.editions.pdf.layout import stylesheet
 from masthead.editions.pdf.pieces import VERSION, Laid, Pool
 from masthead.model import Asset
@@ -128,7 +127,7 @@ class Overlays:
     ) -> None:
         self.assets, self.css, self.cache_dir = assets, css, cache_dir
         self.cache_files, self.reuse = cache_files, reuse
-        self.jobs: dict[str, Future | bytes] = {}
+        self.jobs: dict[str, Future[bytes] | bytes] = {}
 
     def key(self, text: str) -> str:
         return hashlib.sha256(f"{VERSION}\0{self.css}\0{text}".encode()).hexdigest()[:32]
@@ -169,7 +168,7 @@ class Overlays:
 def render_overlay(text: str, css: str, assets: tuple[Asset, ...]) -> bytes:
     """Lay out an overlay segment and put each folio and number on its baseline, each number
     exactly where its placeholder began (runs in a worker process)."""
-    fetcher = asset_fetcher(SimpleNamespace(assets=assets))
+    fetcher = fetcher_for(assets)
     fonts = _font_rules(css)
     sheets = [stylesheet(fonts, fetcher)] if fonts else []
     return weasy.lay_out_overlay(text, sheets, fetcher)

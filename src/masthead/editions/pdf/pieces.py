@@ -10,7 +10,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-VERSION = "10"  # Of the chunk cache format and method: a change here lays everything out anew.
+VERSION = "13"  # Of the chunk cache format and method: a change here lays everything out anew.
 
 
 SENTINEL = -7_000_003  # The page value given to a reference whose number is not known yet.
@@ -135,6 +135,8 @@ class FontUse:
     to_unicode: dict[int, str]  # Glyph id: text.
     widths: dict[int, float]  # Glyph id: width (1/1000 em).
     mergeable: bool  # False for bitmap, variable and form fonts, and with missing glyphs.
+    # Glyphs drawn without ink (their text is not read from the page: see check.py).
+    empty: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,8 @@ class EmbeddedFont:
     to_unicode: dict[int, str]  # Glyph id: text.
     widths: dict[int, float]  # Glyph id: width (1/1000 em).
     plain: bool  # An outline font, not variable, all of whose glyphs were found, not in forms.
+    notdef: bool  # Whether it drew .notdef boxes for characters no font has.
+    colour: bool  # A colour (emoji) font: WeasyPrint draws images, and empty glyphs.
 
 
 @dataclass
@@ -166,6 +170,9 @@ class Laid:
     table_headers: bool = False  # Whether the chunk has <th>: ids in its structure tree.
     # Font files before subsetting, by digest: sent once per worker, kept beside the cache.
     font_files: dict[str, bytes] = field(default_factory=dict)
+    # Each page's glyphs drawn with ink: font name: glyph id: how many (check.piece_glyphs).
+    glyphs: list[dict[str, dict[int, int]]] = field(default_factory=list)
+    notdef: bool = False  # Whether some text had no font (drawn as .notdef boxes).
 
     @property
     def pages(self) -> int:

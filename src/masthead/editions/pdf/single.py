@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from contextlib import nullcontext
 from typing import Any
 
 from masthead.editions.pdf import weasy
 from masthead.editions.pdf.assets import ASSET_BASE, asset_fetcher
+from masthead.editions.pdf.glyphs import glyph_warnings
 from masthead.editions.pdf.html import finish_html, lost_footnotes
 from masthead.editions.pdf.options import (
     DEFAULT_PDF_VARIANT,
@@ -25,7 +27,7 @@ from masthead.editions.pdf.output import (
     page_map,
     size_warnings,
 )
-from masthead.model import BuildWarning, Issue
+from masthead.model import Issue
 from masthead.render.documents import RenderedPdf
 
 # Callers (build, cli, cover, tests) import these from here.
@@ -123,10 +125,12 @@ def package_pdf(
     variant = pdf_variant(variant)
     with collect_warnings() as log:
         _, document = lay_out(rendered.html, asset_fetcher(issue), known)
-        data = document.write_pdf(**write_options(issue, variant))
+        with weasy.embedding_fonts() if weasy.problem() is None else nullcontext():
+            data = document.write_pdf(**write_options(issue, variant))
     numbers = anchor_pages(document, link_targets(rendered.html))
     # Once each: a second layout repeats the first one's complaints.
-    warnings = [BuildWarning(f"PDF: {m}", issue.source) for m in dict.fromkeys(log.messages)]
+    # Missing glyphs: one warning per font and script (glyphs.py).
+    warnings = glyph_warnings(log.messages, issue)
     warnings += size_warnings(issue, data)
     return PdfOutput(
         data=data,

@@ -25,7 +25,7 @@ def split(html: str, digits: int = DIGITS) -> list[Chunk]:
     breaks = set(body.get("class", "").split()) if body is not None else set()
     if body is None or not {"break-page", "break-auto"} & breaks:
         raise NotApplicable("articles do not start pages (article_break)")
-    runs: list[tuple[str, list]] = []
+    runs: list[tuple[str, list[Any]]] = []
     for child in body:
         if not isinstance(child.tag, str):
             continue

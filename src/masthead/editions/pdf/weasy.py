@@ -1,16 +1,11 @@
-"""Everything that reaches into WeasyPrint's internals, and the guard that checks them first.
-
-The fast path reads laid-out boxes, shapes digits with Pango, patches how page references
-and counters are rendered, records fonts before WeasyPrint subsets them, and skips margin
-boxes in overlays. None of that is public API: it is tested on WeasyPrint 70.x only. So
-`problem()` checks the version and that every internal used here exists; the fast path then
-refuses (Untrusted) and the PDF is laid out in one pass, with a warning saying why. The one
-pass uses the internals here only for speed and size (known page numbers, joined leaders,
-optimised images), and does without them when they are missing.
-"""
+"""Everything that reaches into WeasyPrint's internals (boxes, Pango, patched functions): not
+public API, tested on WeasyPrint 70.x only. So `problem()` checks the version and that each
+internal used here exists; if not, the fast path refuses (Untrusted: one pass and a warning),
+and the one pass does without the speed-ups it takes from here."""
 
 from __future__ import annotations
 
+import functools
 import importlib
 import itertools
 from collections.abc import Iterator, Sequence
@@ -19,10 +14,11 @@ from types import SimpleNamespace
 from typing import Any
 
 from masthead.editions.pdf import pieces
+from masthead.editions.pdf.assets import ASSET_BASE
+from masthead.editions.pdf.fonts import record, subset_font, widest
 
 TESTED = "70."  # WeasyPrint versions the fast path is tested on (pyproject pins 70.x).
-# Module: names in it (a dotted name is an attribute of an attribute). "Class.__init__:name"
-# is an attribute set on instances.
+# Module: names in it (dotted: attributes of attributes; "Class.__init__:a,b": set on instances).
 REQUIRED = {
     "weasyprint.css.targets": "TargetCollector.lookup_target TargetLookupItem "
     "anchor_name_from_token",
@@ -34,8 +30,8 @@ REQUIRED = {
     "weasyprint.text.ffi": "FROM_UNITS ffi pango harfbuzz",
     "weasyprint.text.fonts": "get_pango_font_key FontConfiguration",
     "weasyprint.pdf": "build_fonts_dictionary",
-    "weasyprint.pdf.fonts": "Font.__init__:file_content Font.__init__:missing "
-    "Font.__init__:to_unicode Font.__init__:widths Font.__init__:png Font.__init__:colr",
+    "weasyprint.pdf.fonts": "Font.subset Font.clean "
+    "Font.__init__:file_content,index,hash,missing,to_unicode,widths,bitmap,png,svg,colr",
     "weasyprint.layout": "make_margin_boxes",
     "weasyprint.document": "Page.__init__:_page_box",
 }
@@ -66,16 +62,8 @@ def _has(module: Any, name: str) -> bool:
         found = getattr(found, part, None)
         if found is None:
             return False
-    if attribute:  # Set in the method's code: its co_names hold it.
-        return attribute in getattr(getattr(found, "__code__", None), "co_names", ())
-    return True
-
-
-def check() -> None:
-    """Raise pieces.Untrusted when the fast path cannot rely on this WeasyPrint."""
-    reason = problem()
-    if reason is not None:
-        raise pieces.Untrusted(reason)
+    names = getattr(getattr(found, "__code__", None), "co_names", ())  # Set in that code.
+    return all(name in names for name in attribute.split(",") if name)
 
 
 @contextmanager
@@ -95,7 +83,7 @@ def known_targets(
     lookup, render_value = targets.TargetCollector.lookup_target, counters.CounterStyle.render_value
 
     def patched_lookup(
-        self, anchor_token: Any, source_box: Any, css_token: Any, parse_again: Any
+        self: Any, anchor_token: Any, source_box: Any, css_token: Any, parse_again: Any
     ) -> Any:
         token = anchor_token
         if token[0] == "attr()":
@@ -113,7 +101,7 @@ def known_targets(
             return item
         return lookup(self, anchor_token, source_box, css_token, parse_again)
 
-    def patched_render(self, counter_value: Any, *args: Any, **kwargs: Any) -> Any:
+    def patched_render(self: Any, counter_value: Any, *args: Any, **kwargs: Any) -> Any:
         if counter_value == pieces.SENTINEL:
             return pieces.FIGURE_SPACE * digits
         if pieces.PAGE_SENTINEL <= counter_value < pieces.PAGE_SENTINEL + 1_000_000:
@@ -205,7 +193,7 @@ def _lines_and_texts(box: Any) -> tuple[list[Any], list[Any]]:
 
 def _align(box: Any) -> str:
     align = box.style["text_align_all"]
-    return {"start": "left", "end": "right", "justify": "left"}.get(align, align)
+    return str({"start": "left", "end": "right", "justify": "left"}.get(align, align))
 
 
 def _folio(box: Any, number: int) -> pieces.Folio | None:
@@ -234,7 +222,7 @@ def _text_width(text: str, style: Any) -> float:
     from weasyprint.text.line_break import create_layout, line_size
 
     layout = create_layout(text, style, None, None, 0)
-    return line_size(layout.get_first_line()[0], style)[0]
+    return float(line_size(layout.get_first_line()[0], style)[0])
 
 
 def _css_of(style: Any) -> str:
@@ -292,10 +280,8 @@ _GLYPHS: dict[str, pieces.Glyphs | None] = {}
 
 
 def _glyphs(style: Any) -> pieces.Glyphs | None:
-    """The figure space and digits of this type, shaped as WeasyPrint shapes a text box (alone
-    and in pairs, for kerning), with the widths it writes for them
-    (weasyprint.draw.text.draw_first_line). None when they do not all come from one font, or
-    shape with offsets."""
+    """The figure space and digits of this type as WeasyPrint shapes and writes them (alone and
+    in pairs, for kerning); None unless all from one font, shaped without offsets."""
     key = _css_of(style) + str(style["lang"])
     if key not in _GLYPHS:
         _GLYPHS[key] = _shape_digits(style)
@@ -366,7 +352,7 @@ def _shape_digits(style: Any) -> pieces.Glyphs | None:
     )
 
 
-_FONTS: list = []
+_FONTS: list[Any] = []
 
 
 def font_config() -> Any:
@@ -384,37 +370,54 @@ def reset_process() -> None:
     font_config()
 
 
-def _no_clean(*_: object) -> None:
-    pass
+def _subset(font: Any, to_unicode: Any, hinting: Any) -> None:
+    """Font.subset, through uharfbuzz (fonts.subset_font) as the join subsets."""
+    if to_unicode:
+        glyphs = sorted(to_unicode)
+        found = subset_font(font.file_content, font.index, glyphs, bool(font.missing), hinting)
+        font.file_content = found or font.file_content
 
 
 @contextmanager
-def recording_fonts(laid: pieces.Laid) -> Iterator[None]:
-    """Note each font a piece embeds, before WeasyPrint subsets it (fonts.record); those left
-    to the join are embedded as a stub (their first bytes keep WeasyPrint's choice of font
-    type) and not subset here."""
+def embedding_fonts(laid: pieces.Laid | None = None) -> Iterator[None]:
+    """While a PDF is written: fonts sharing a resource name (sizes of one face) share their
+    Unicode maps and widths, as WeasyPrint 70 writes one dictionary for them all, the last
+    one's (text only the others drew went missing from copy and search). And for a piece
+    (`laid`), each font is noted first (fonts.record); those left to the join are embedded
+    as a stub (its first bytes keep WeasyPrint's choice of font type), not subset."""
     import weasyprint.pdf as weasyprint_pdf
-
-    from masthead.editions.pdf.fonts import record
 
     original = weasyprint_pdf.build_fonts_dictionary
 
-    def recording(pdf: Any, fonts: Any, compress: Any, subset: Any, options: Any) -> Any:
+    def embedding(pdf: Any, fonts: Any, compress: Any, subset: Any, options: Any) -> Any:
+        groups: dict[str, list[Any]] = {}
+        for font in fonts.values():
+            groups.setdefault(font.hash, []).append(font)
+        for group in groups.values():
+            if len(group) > 1 and not any(font.missing for font in group):  # Own glyph ids.
+                to_unicode = {k: v for f in group[::-1] for k, v in f.to_unicode.items()}
+                widths = widest(*(font.widths for font in group))
+                for font in group:
+                    font.to_unicode, font.widths = dict(to_unicode), dict(widths)
+        for font in fonts.values():
+            font.subset = functools.partial(_subset, font)
+        if laid is None:
+            return original(pdf, fonts, compress, subset, options)
         for font in fonts.values():
             odd = font.bitmap or font.used_in_forms or font.missing or "fvar" in font.tables
-            odd = odd or font.png or font.svg or font.colr
-            data = bytes(font.file_content)
-            facts = pieces.EmbeddedFont(
-                font.hash, data, font.index, font.to_unicode, font.widths, not odd
+            plain = not (odd or font.png or font.svg or font.colr)
+            colour = bool(font.png or font.svg or font.colr)
+            what = (font.to_unicode, font.widths, plain, bool(font.missing), colour)
+            record(
+                laid, pieces.EmbeddedFont(font.hash, bytes(font.file_content), font.index, *what)
             )
-            record(laid, facts)
         for font in fonts.values():
             if laid.fonts[font.hash].mergeable:
                 font.file_content = font.file_content[:4]
-                font.clean = _no_clean
+                font.clean = lambda *_: None
         return original(pdf, fonts, compress, subset, options)
 
-    weasyprint_pdf.build_fonts_dictionary = recording
+    weasyprint_pdf.build_fonts_dictionary = embedding
     try:
         yield
     finally:
@@ -426,8 +429,6 @@ def lay_out_overlay(text: str, sheets: Sequence[Any], fetcher: Any) -> bytes:
     `data-baseline` (and `data-x`) moved there."""
     from weasyprint import HTML, layout
     from weasyprint.formatting_structure import boxes
-
-    from masthead.editions.pdf.assets import ASSET_BASE
 
     # An overlay has no margin boxes, but WeasyPrint styles all sixteen of every page to find
     # that out: a third of the time of an overlay page. (Called from layout, imported there.)
@@ -451,7 +452,7 @@ def lay_out_overlay(text: str, sheets: Sequence[Any], fetcher: Any) -> bytes:
                 float(x) - box.position_x if x is not None else 0,
                 float(element.get("data-baseline")) - box.position_y - box.baseline,
             )
-    return rendered.write_pdf()
+    return bytes(rendered.write_pdf())
 
 
 def _before_drawing(box: Any) -> None:

@@ -27,10 +27,10 @@ class Workers:
             for _ in range(self.jobs):
                 self.pool.submit(int)
 
-    def submit(self, function: Callable, *args: Any) -> Future:
+    def submit(self, function: Callable[..., Any], *args: Any) -> Future[Any]:
         if self.pool is not None:
             return self.pool.submit(function, *args)
-        done: Future = Future()
+        done: Future[Any] = Future()
         done.set_result(function(*args))
         return done
 
