@@ -73,9 +73,7 @@ def assemble(
     links = LinkContext(ids, loaded.site, page_map(loaded.site, loaded.articles, ids))
     articles: list[Article] = []
     for raw in loaded.articles:
-        article, article_warnings = normalise(
-            raw, ids, links, rules, loaded.publication.language
-        )
+        article, article_warnings = normalise(raw, ids, links, rules, loaded.publication.language)
         articles.append(article)
         warnings.extend(article_warnings)
     intros = section_intros(loaded, links, warnings)

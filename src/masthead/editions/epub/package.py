@@ -14,9 +14,9 @@ from PIL import Image as PILImage
 
 from masthead.compose.people import sort_name
 from masthead.derived import DerivedFiles
-from masthead.render.svgfonts import theme_fonts
 from masthead.model import Asset, Issue
 from masthead.render.documents import COVER_HREF, RenderedEpub
+from masthead.render.svgfonts import theme_fonts
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 EPOCH_MIN = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)  # Zip dates cannot be earlier.
