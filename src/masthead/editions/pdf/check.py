@@ -268,6 +268,12 @@ def _fonts(pages: list[_Drawn], promise: Promise) -> str | None:
         if stream is None:
             return f"{name} is not embedded"
         data = stream.read_bytes()
+        # A CFF program must be declared as one (CIDFontType0, FontFile3) and a TrueType one as
+        # TrueType: poppler reports a mismatch and PDFium may draw another font.
+        cff = data[:4] == b"OTTO"
+        declared = font.DescendantFonts[0].get("/Subtype") == "/CIDFontType0"
+        if cff != declared or cff != ("/FontFile3" in descriptor):
+            return f"{name} is declared as a font of another kind than its program"
         try:
             program = TTFont(io.BytesIO(data), lazy=True)
             count = program["maxp"].numGlyphs

@@ -262,17 +262,22 @@ def _font_object(
 
     descendant = template.DescendantFonts[0]
     descriptor = descendant.FontDescriptor
-    otf = "/FontFile3" in descriptor
+    # The kind of font comes from the program itself, not from the piece: a piece may declare a
+    # CFF font of a collection (.ttc, like Noto CJK) as TrueType, which poppler and PDFium refuse.
+    otf = program[:4] == b"OTTO"
     stream = out.make_stream(program)
     if otf:
         stream.Subtype = pikepdf.Name.OpenType
     else:
         stream.Length1 = len(program)
-    new_descriptor = pikepdf.Dictionary({k: v for k, v in descriptor.items()})
+    new_descriptor = pikepdf.Dictionary(
+        {k: v for k, v in descriptor.items() if k not in ("/FontFile2", "/FontFile3")}
+    )
     new_descriptor["/FontFile3" if otf else "/FontFile2"] = stream
     box = [float(v) for v in descriptor.FontBBox]
     new_descriptor.FontBBox = [box[0], box[1], max(widths.values()), box[3]]
     new_descendant = pikepdf.Dictionary({k: v for k, v in descendant.items()})
+    new_descendant.Subtype = pikepdf.Name.CIDFontType0 if otf else pikepdf.Name.CIDFontType2
     new_descendant.W = _widths_array(widths)
     new_descendant.FontDescriptor = out.make_indirect(new_descriptor)
     new_font = pikepdf.Dictionary({k: v for k, v in template.items()})
