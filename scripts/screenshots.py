@@ -1,10 +1,12 @@
-"""Regenerate the README's pictures of the PDF edition from the example issue.
+"""Regenerate the README's pictures and the gallery of the PDF edition from the example issue.
 
-    .venv/bin/python scripts/screenshots.py            # writes docs/images/{cover,contents,article}.png
+    .venv/bin/python scripts/screenshots.py   # docs/images/{cover,contents,article}.png (A4)
+                                              # and docs/gallery/{a4,letter,tablet}-*.png
 
-Builds examples/the-lantern/no-7 as an A4 PDF in a temporary folder, renders the cover, the
-contents page and the first article's opening page with pdftoppm (poppler-utils), and saves each
-as an optimised PNG under 300 KB.
+Builds examples/the-lantern/no-7 as a PDF on A4, letter and a tablet page in a temporary folder
+and renders, with pdftoppm (poppler-utils): the cover, the contents page, the first article's
+opening page, and a page where a short piece runs on after the one before it. Each is saved
+as a palette PNG: the README's under 300 KB, the gallery's under 150 KB.
 """
 
 from __future__ import annotations
@@ -18,43 +20,77 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "the-lantern" / "no-7"
-OUT = ROOT / "docs" / "images"
-DPI = 70
-MAX_BYTES = 300_000
+README = ROOT / "docs" / "images"
+GALLERY = ROOT / "docs" / "gallery"
+SIZES = ("a4", "letter", "tablet")
+
+
+def _pages(pdf: Path) -> dict[str, int]:
+    """1-based page numbers of the cover, contents, first opening and first run-on page."""
+    from pypdf import PdfReader
+
+    from masthead.build import prepare
+    from masthead.render.documents import places
+
+    reader = PdfReader(pdf)
+    starts: dict[str, int] = {}
+
+    def walk(items: list) -> None:  # type: ignore[type-arg]
+        for item in items:
+            if isinstance(item, list):
+                walk(item)
+            else:
+                starts.setdefault(item.title, reader.get_destination_page_number(item) + 1)
+
+    walk(reader.outline)
+    issue, _ = prepare(EXAMPLE)
+    ordered = places(issue)
+    first = starts[ordered[0].article.title]
+    run_on = next((starts[p.article.title] for p in ordered if not p.opens), first + 1)
+    return {"cover": 1, "contents": 2, "opening": first, "run-on": run_on}
+
+
+def _save(pdf: Path, number: int, dpi: int, target: Path, limit: int) -> bool:
+    stem = target.with_suffix("")
+    tmp = Path(tempfile.mkdtemp()) / stem.name
+    subprocess.run(
+        ["pdftoppm", "-r", str(dpi), "-f", str(number), "-l", str(number), "-singlefile"]
+        + ["-png", str(pdf), str(tmp)],
+        check=True,
+    )
+    with Image.open(tmp.with_suffix(".png")) as image:
+        # A palette of 256 colours keeps type crisp and the file small.
+        image.convert("RGB").quantize(256, dither=Image.Dither.NONE).save(target, optimize=True)
+    size = target.stat().st_size
+    print(f"{target.relative_to(ROOT)} (page {number}, {size // 1000} KB)")
+    if size > limit:
+        print(f"{target}: {size} bytes, over {limit}", file=sys.stderr)
+        return False
+    return True
 
 
 def main() -> int:
     sys.path.insert(0, str(ROOT / "src"))
-    from pypdf import PdfReader
-
     from masthead import build
 
+    README.mkdir(parents=True, exist_ok=True)
+    GALLERY.mkdir(parents=True, exist_ok=True)
+    ok = True
     with tempfile.TemporaryDirectory() as tmp:
-        result = build(EXAMPLE, out_dir=Path(tmp), formats=["pdf"], page_size="a4")
-        pdf = result.outputs[0]
-        reader = PdfReader(pdf)
-        first_article = reader.get_destination_page_number(reader.outline[0])  # Its section.
-        pages = {"cover": 1, "contents": 2, "article": first_article + 1}
-        OUT.mkdir(parents=True, exist_ok=True)
-        for name, number in pages.items():
-            stem = Path(tmp) / name
-            subprocess.run(
-                ["pdftoppm", "-r", str(DPI), "-f", str(number), "-l", str(number), "-singlefile"]
-                + ["-png", str(pdf), str(stem)],
-                check=True,
-            )
-            target = OUT / f"{name}.png"
-            with Image.open(stem.with_suffix(".png")) as image:
-                # A palette of 256 colours keeps type crisp and the file small.
-                image.convert("RGB").quantize(256, dither=Image.Dither.NONE).save(
-                    target, optimize=True
-                )
-            size = target.stat().st_size
-            if size > MAX_BYTES:
-                print(f"{target}: {size} bytes, over {MAX_BYTES}", file=sys.stderr)
-                return 1
-            print(f"{target.relative_to(ROOT)} (page {number}, {size // 1000} KB)")
-    return 0
+        for size in SIZES:
+            result = build(EXAMPLE, out_dir=Path(tmp) / size, formats=["pdf"], page_size=size)
+            pdf = next(p for p in result.outputs if p.suffix == ".pdf")
+            pages = _pages(pdf)
+            for name, number in pages.items():
+                ok &= _save(pdf, number, 50, GALLERY / f"{size}-{name}.png", 150_000)
+            if size == "a4":
+                for name, key in (
+                    ("cover", "cover"),
+                    ("contents", "contents"),
+                    ("article", "opening"),
+                ):
+                    ok &= _save(pdf, pages[key], 70, README / f"{name}.png", 300_000)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from masthead import build
 from masthead.build import prepare
 from masthead.editions.pdf import fast as fastpdf
 from masthead.editions.pdf.single import package_pdf, page_size_css
-from masthead.render.documents import render_pdf
+from masthead.render.documents import places, render_pdf
 
 
 def _rendered(issue):  # type: ignore[no-untyped-def]
@@ -71,7 +71,13 @@ def _same_pixels(one_pdf: bytes, two_pdf: bytes) -> None:
     for index in range(len(one)):
         a = one[index].render(scale=1.5).to_pil().convert("L")
         b = two[index].render(scale=1.5).to_pil().convert("L")
-        assert ImageChops.difference(a, b).getbbox() is None, f"page {index + 1}"
+        # The same, but for the anti-aliasing of a few glyphs a hundredth of a point apart (a
+        # piece's floating-point sums, measured up to 66 of 255 on 141 pixels): anything drawn
+        # in another place, a folio one pixel off, differs by far more.
+        difference = ImageChops.difference(a, b)
+        changed = sum(difference.histogram()[1:])
+        assert difference.getextrema()[1] <= 80, f"page {index + 1}"
+        assert changed <= a.width * a.height // 2000, f"page {index + 1}: {changed} pixels"
 
 
 def test_same_pixels(pair) -> None:  # type: ignore[no-untyped-def]
@@ -163,13 +169,17 @@ def test_not_applicable_where_pieces_would_differ() -> None:
     issue, _ = prepare(EXAMPLE)
     html = _rendered(issue).html
     with pytest.raises(fastpdf.NotApplicable):
-        fastpdf.split(html.replace('class="break-page"', 'class="break-none"', 1))
+        fastpdf.split(html.replace('class="break-auto"', 'class="break-none"', 1))
     with pytest.raises(fastpdf.NotApplicable):
         fastpdf.split(html.replace("@page cover", "@page :first", 1))
     with pytest.raises(fastpdf.NotApplicable):
         fastpdf.build_fast(issue, html, variant="pdf/a-3b", jobs=1)
+    # "auto": a piece for each article that starts a page, with those that run on after it.
     names = [chunk.name for chunk in fastpdf.split(html)]
-    assert names == ["front", *(a.id for a in issue.articles)]
+    assert names == ["front", *(p.article.id for p in places(issue) if p.opens)]
+    assert len(names) < len(issue.articles) + 1
+    every = fastpdf.split(html.replace('class="break-auto"', 'class="break-page"', 1))
+    assert [chunk.name for chunk in every] == ["front", *(a.id for a in issue.articles)]
 
 
 def test_one_pass_given_known_page_numbers_is_the_same_pdf(pair) -> None:  # type: ignore[no-untyped-def]
@@ -265,7 +275,7 @@ def test_folios_with_words_on_either_side_are_set_in_place(tmp_path: Path, side:
         ),
         ("@bottom-center { content: none; }", f"@bottom-{side} {{ content: none; }}"),
     )
-    assert "Page 12" in PdfReader(io.BytesIO(fast.data)).pages[11].extract_text()
+    assert "Page 8" in PdfReader(io.BytesIO(fast.data)).pages[7].extract_text()
     assert not _overlaid(fast.data)  # Every number is the piece's own text.
     _same_pixels(single.data, fast.data)
 
@@ -277,6 +287,6 @@ def test_folios_in_roman_numerals_come_from_the_overlay(tmp_path: Path) -> None:
         tmp_path,
         ("content: counter(page, {{ page_counter }});", "content: counter(page, lower-roman);"),
     )
-    assert "xii" in PdfReader(io.BytesIO(fast.data)).pages[11].extract_text().split()
+    assert "viii" in PdfReader(io.BytesIO(fast.data)).pages[7].extract_text().split()
     assert _overlaid(fast.data)
     _same_pixels(single.data, fast.data)

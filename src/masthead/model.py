@@ -25,9 +25,14 @@ class Publication:
     description: str = ""
     page_size: str = "A4"  # A4, letter or a5/tablet; see pdf.PAGE_SIZES.
     email_limit_mb: float = 10.0
-    article_break: str = "page"  # PDF: "page" (each article), "section" or "none" (run on).
+    # PDF: "auto" (features start a page, short pieces run on), "page" (each article),
+    # "section" or "none" (run on).
+    article_break: str = "auto"
     drop_caps: bool = True  # PDF: a drop cap on each article's first paragraph.
     related_suggestions: int = 3  # Archive: fill related reading up to this many; 0: none.
+    columns: int | str = "auto"  # PDF article columns: 1, 2 or "auto" (2 on A4 and letter).
+    target: str = "screen"  # PDF: "screen" (coloured links) or "print" (URLs as notes, bleed).
+    crop_marks: bool = False  # PDF for print: crop marks around the cover's bleed.
     template_dirs: tuple[Path, ...] = ()  # Publication's own theme folders, most specific first.
     extra: dict[str, Any] = field(default_factory=dict)  # Tables later stages own (import, email).
 

@@ -27,9 +27,17 @@ PUBLICATION_KEYS: dict[str, type | tuple[type, ...]] = {
     "article_break": str,
     "drop_caps": bool,
     "related_suggestions": int,  # Archive: suggested reading fills related up to this many.
+    "columns": (int, str),
+    "target": str,
+    "crop_marks": bool,
 }
-# How the PDF edition starts articles: each on a new page, each section on a new page, run on.
-ARTICLE_BREAKS = ("page", "section", "none")
+# How the PDF edition starts articles: features on a new page and short pieces run on when a
+# third of the page is left (auto), each on a new page, each section on a new page, run on.
+ARTICLE_BREAKS = ("auto", "page", "section", "none")
+# Columns of an article's body in the PDF: auto is two on A4 and letter, one on smaller pages.
+COLUMNS = (1, 2, "auto")
+# Who the PDF is for: the screen (coloured links) or the printer (URLs as notes, bleed).
+TARGETS = ("screen", "print")
 # Words the editions print themselves: a `[labels]` key of publication.toml for each, and its
 # English text, the msgid of the gettext catalogue (locale/<language>/LC_MESSAGES/masthead.po).
 # `%(name)s` marks a number or title the label is written around; an override keeps them.
@@ -196,6 +204,15 @@ def publication_table(table: dict[str, Any], path: Path, text: str, where: str) 
             key_line(text, "related_suggestions"),
             "give how many related items suggestions fill up to (0 turns them off)",
         )
+    for key, choices in (("columns", COLUMNS), ("target", TARGETS)):
+        if key in table and table[key] not in choices:
+            names = ", ".join(f'"{c}"' if isinstance(c, str) else str(c) for c in choices)
+            raise InputError(
+                f"`{key}` is {table[key]!r}",
+                path,
+                key_line(text, key),
+                f"use one of: {names}",
+            )
     if isinstance(table.get("import"), dict):
         _check_import(table["import"], path, text)
     if "language" in table:

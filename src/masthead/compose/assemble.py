@@ -14,6 +14,7 @@ from rapidfuzz import fuzz
 from masthead.compose.images import ImageRules, cover_asset
 from masthead.compose.links import LinkContext, page_map
 from masthead.compose.normalise import article_ids, normalise
+from masthead.compose.typography import smart_issue
 from masthead.model import (
     ArchiveLinks,
     ArchiveTarget,
@@ -72,7 +73,7 @@ def assemble(
     links = LinkContext(ids, loaded.site, page_map(loaded.site, loaded.articles, ids))
     articles: list[Article] = []
     for raw in loaded.articles:
-        article, article_warnings = normalise(raw, ids, links, rules)
+        article, article_warnings = normalise(raw, ids, links, rules, loaded.publication.language)
         articles.append(article)
         warnings.extend(article_warnings)
     intros = section_intros(loaded, links, warnings)
@@ -109,7 +110,8 @@ def assemble(
         cover_image=cover,
         read_files=_read_files(loaded, articles),
     )
-    return issue, warnings
+    # Typographer's punctuation in every title, dek, line and caption, once, for every edition.
+    return smart_issue(issue), warnings
 
 
 _NO_INTRO = Section(title="", id="", articles=())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from html import escape
 from pathlib import Path
@@ -29,6 +30,8 @@ from masthead.compose.links import (
     scan_hrefs,
 )
 from masthead.compose.people import people
+from masthead.compose.typeset import highlight, mark_lead_ins, mark_numeric_columns
+from masthead.compose.typography import fix_elisions_in, quotes_for
 from masthead.errors import InputError
 from masthead.language import LanguageTagError, check_tag
 from masthead.model import Article, BuildWarning, Image, RawArticle, RelatedLink
@@ -81,8 +84,10 @@ URL_SCHEMES = {"http", "https", "mailto", "ftp", "tel"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def markdown_renderer() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": True, "typographer": True})
+def markdown_renderer(language: str = "en") -> MarkdownIt:
+    md = MarkdownIt(
+        "commonmark", {"html": True, "typographer": True, "quotes": quotes_for(language)}
+    )
     md.enable(["table", "strikethrough", "replacements", "smartquotes"])
     md.use(footnote_plugin)
     md.use(deflist_plugin)  # "Term\n: definition" (Hugo's Goldmark, kramdown, PHP Markdown Extra).
@@ -92,7 +97,9 @@ def markdown_renderer() -> MarkdownIt:
     return md
 
 
-_MD = markdown_renderer()
+@functools.lru_cache(maxsize=8)
+def _markdown(language: str) -> MarkdownIt:
+    return markdown_renderer(language)
 
 
 def article_ids(
@@ -135,10 +142,11 @@ def normalise(
     ids: dict[Path, str],
     links: LinkContext | None = None,
     rules: ImageRules | None = None,
+    language: str = "en",
 ) -> tuple[Article, list[BuildWarning]]:
     """Turn one raw article into an Article; warnings are returned, never printed. `links`
     tells where links can point (the issue's articles, the static site it came from); `rules`
-    what the build asks of images (compose/images.py)."""
+    what the build asks of images (compose/images.py); `language` chooses the quotation marks."""
     links = links or LinkContext(ids)
     rules = rules or ImageRules()
     meta = dict(raw.meta)
@@ -191,7 +199,7 @@ def normalise(
     images = ArticleImages(raw, article_id, rules, warnings, links)
     lead_image = _lead_image(meta, raw, images)
 
-    html = _MD.render(body)
+    html = _markdown(language).render(body)
     html = replace_media(html, raw, warnings)
     scan_hrefs(html, raw, warnings)
     html = nh3.clean(
@@ -205,8 +213,12 @@ def normalise(
     tree = lxml.html.fragment_fromstring(html, create_parent="div")
     make_callouts(tree)
     missing_alt = _clean_tree(tree, raw, article_id, links, images)
-    body_xhtml, body_html = _serialise(tree, ids)
+    fix_elisions_in(tree, language)
     word_count = count_words(tree.text_content())
+    highlight(tree)
+    mark_numeric_columns(tree)
+    mark_lead_ins(tree)
+    body_xhtml, body_html = _serialise(tree, ids)
 
     extra = {k: v for k, v in meta.items() if k not in KNOWN_KEYS}
     if lead_image is None:

@@ -74,6 +74,20 @@ def _wrap(text: str, width: int = 72, indent: str = "", subsequent: str | None =
     )
 
 
+_TITLES = {"dr", "mr", "mrs", "ms", "mx", "prof", "sir", "dame", "rev"}
+
+
+def greeting(name: str) -> str:
+    """ "Dear Ada," for Ada Lovelace; "Dear Dr Okafor," keeps a title with the surname; "Hello,"
+    without a name (or with only an address where the name should be)."""
+    words = name.replace(",", " ").split()
+    if not words or "@" in name:
+        return "Hello,"
+    if words[0].rstrip(".").lower() in _TITLES:
+        return f"Dear {' '.join([words[0], words[-1]]) if len(words) > 1 else words[0]},"
+    return f"Dear {words[0]},"
+
+
 def paragraphs(text: str) -> list[str]:
     """Plain text split at blank lines, each paragraph's lines joined."""
     return [" ".join(p.split()) for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
@@ -158,6 +172,7 @@ class Composer:
             "unsubscribe_url": "" if recipient.ereader else self.unsubscribe_url(recipient),
             "unsubscribe_mailto": mailto,
             "unsubscribe_address": mailto.removeprefix("mailto:").split("?", 1)[0],
+            "greeting": greeting(recipient.name),
         }
 
     def subject(self, context: dict[str, object]) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import jinja2
 import jinja2.bccache
+import lxml.html
 from babel.dates import format_date, format_skeleton
 from babel.lists import format_list
 
@@ -102,6 +103,7 @@ class Theme:
             format_list(list(names), locale=locale) if names else ""
         )
         self.env.filters["isodate"] = lambda d: d.isoformat() if d else ""
+        self.env.filters["url_notes"] = url_notes
         self.env.filters["number"] = lambda n: number(n, locale) if n is not None else ""
         self.env.filters["direction"] = lambda tag: direction(tag or language)
         self.env.filters["bidi"] = isolate_text
@@ -170,6 +172,29 @@ def _failing_template(exc: BaseException, rendered: str | None) -> tuple[Path | 
             found = (Path(file), traceback.tb_lineno)
         traceback = traceback.tb_next
     return found
+
+
+def url_notes(html: str) -> str:
+    """An HTML fragment with each external link's address as a footnote after it (for print,
+    where a link cannot be followed); a link whose text is its address gets none."""
+    if "http" not in html:
+        return html
+    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    for link in list(root.iter("a")):
+        href = link.get("href") or ""
+        if not href.startswith(("http://", "https://")):
+            continue
+        shown = href.split("://", 1)[1].rstrip("/")
+        if shown in link.text_content():
+            continue
+        note = lxml.html.Element("span", {"class": "footnote url-note"})
+        note.text = shown
+        note.tail = link.tail
+        link.tail = None
+        link.addnext(note)
+    return "".join(
+        [root.text or ""] + [lxml.html.tostring(child, encoding="unicode") for child in root]
+    )
 
 
 def _long_date(value: dt.date | None, locale: str) -> str:

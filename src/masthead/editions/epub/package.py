@@ -16,6 +16,7 @@ from masthead.compose.people import sort_name
 from masthead.derived import DerivedFiles
 from masthead.model import Asset, Issue
 from masthead.render.documents import COVER_HREF, RenderedEpub
+from masthead.render.svgfonts import theme_fonts
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 EPOCH_MIN = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)  # Zip dates cannot be earlier.
@@ -103,6 +104,8 @@ def epub_image(asset: Asset, store: DerivedFiles | None = None) -> bytes:
     Those that must be converted or made smaller are kept in `store` by content: a rebuild does
     not resize or encode them again."""
     data = asset.data
+    if asset.media_type == "image/svg+xml":
+        return theme_fonts(data)  # Generic font families in the theme's faces.
     if asset.media_type not in {"image/jpeg", "image/png", "image/webp"}:
         return data
     with PILImage.open(io.BytesIO(data)) as opened:  # Reads the header only.

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from masthead.model import Asset, Issue
+from masthead.render.svgfonts import theme_fonts
 
 ASSET_BASE = "file:///masthead-assets/"
 
@@ -27,7 +28,11 @@ def fetcher_for(assets: Sequence[Asset]) -> Any:
             asset = by_url.get(url.split("#")[0])
             if asset is not None and asset.print_image is not None:  # An animation's frame.
                 return URLFetcherResponse(url, asset.print_image, {"Content-Type": "image/png"})
-            if asset is not None and asset.content is not None:  # A sanitised SVG.
+            if asset is not None and asset.media_type == "image/svg+xml":
+                # A chart's generic font families in the theme's faces (render/svgfonts.py).
+                svg = theme_fonts(asset.content or Path(asset.source).read_bytes())
+                return URLFetcherResponse(url, svg, {"Content-Type": asset.media_type})
+            if asset is not None and asset.content is not None:  # A sanitised picture.
                 return URLFetcherResponse(url, asset.content, {"Content-Type": asset.media_type})
             if asset is not None:
                 url = Path(asset.source).as_uri()

@@ -11,7 +11,10 @@ from lxml import html as lxml_html
 
 # Finishing the issue HTML for pages: what CSS cannot do alone. Each step is switched on by an
 # attribute that pdf/issue.html puts on `.article-body`, so a theme can leave any of them out.
-_FIRST_LETTER = re.compile(r"^(\s*)([\"'“‘«„‚(\[¿¡]*\w)")
+# The first letter and the punctuation that opens it ("“A", "’Tis", "«L"): they drop together.
+_FIRST_LETTER = re.compile(r"^(\s*)([\"'“‘’«»„‚‹›(\[¿¡]*\w)")
+# A first word that is an abbreviation ("U.S.", "e.g."): its letters stay together, no drop cap.
+_ABBREVIATION = re.compile(r"^\.\w")
 
 
 # The rest of the first word and two more, set in small capitals; stops at punctuation.
@@ -41,7 +44,9 @@ def finish_html(html: str, endnotes: Collection[str] = ()) -> str:
         if body.get("data-end-mark") is not None:
             _end_mark(body)
         for pre in body.iter("pre"):
-            if pre.text_content().rstrip("\n").count("\n") < _SHORT_CODE_LINES:
+            # Source lines: one span each (compose/typeset.py), else the newlines.
+            lines = len(pre.find_class("line")) or pre.text_content().rstrip("\n").count("\n") + 1
+            if lines <= _SHORT_CODE_LINES:
                 _add_class(pre, "short")
     return str(lxml_html.tostring(root, doctype="<!DOCTYPE html>", encoding="unicode"))
 
@@ -141,6 +146,8 @@ def _drop_cap(body: Any) -> None:
     initial = lxml_html.Element("span", {"class": "drop-cap"})
     initial.text = match.group(2)
     rest = text[match.end(2) :]
+    if _ABBREVIATION.match(rest):
+        return
     lead = _LEAD_IN.match(rest).group(0)  # type: ignore[union-attr]
     first.text = None
     first.insert(0, initial)

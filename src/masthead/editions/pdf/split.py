@@ -22,11 +22,17 @@ def split(html: str, digits: int = DIGITS) -> list[Chunk]:
         raise NotApplicable("the theme has :first/:left/:right page rules")
     root = lxml_html.document_fromstring(html)
     body = root.find("body")
-    if body is None or "break-page" not in body.get("class", "").split():
-        raise NotApplicable("articles do not each start a page (article_break)")
+    breaks = set(body.get("class", "").split()) if body is not None else set()
+    if body is None or not {"break-page", "break-auto"} & breaks:
+        raise NotApplicable("articles do not start pages (article_break)")
     runs: list[tuple[str, list[Any]]] = []
     for child in body:
         if not isinstance(child.tag, str):
+            continue
+        # "auto": a piece that runs on (no new page) is laid out with the one before it.
+        runs_on = "runs-on" in child.get("class", "").split() and "break-auto" in breaks
+        if runs_on and child.tag == "article" and runs and not runs[-1][0].startswith("front"):
+            runs[-1][1].append(child)
             continue
         if child.tag == "article" and child.get("id"):
             runs.append((child.get("id"), [child]))
