@@ -69,16 +69,16 @@ def best(times: list[float]) -> str:
 
 
 def pandoc_sources(folder: Path) -> list[str]:
-    """rust-blog's posts for pandoc: each body under its title (pandoc reads no TOML front
-    matter), written beside the originals as hidden files masthead does not read."""
+    """rust-blog's posts for pandoc, the ones masthead builds (page bundles included): each body
+    under its title (pandoc reads no TOML front matter), written beside the originals as hidden
+    files masthead does not read."""
     sys.path.insert(0, str(ROOT / "src"))
-    from masthead.sources.frontmatter import split_front_matter
+    from masthead.sources.folder import load
 
     found = []
-    for i, source in enumerate(sorted(folder.glob("*.md"))):
-        meta, body, _ = split_front_matter(source.read_text(), source)
-        copy = folder / f".pandoc-{i:03d}.md"
-        copy.write_text(f"# {meta.get('title', source.stem)}\n\n{body}")
+    for i, raw in enumerate(load(folder).articles):
+        copy = raw.path.parent / f".pandoc-{i:03d}.md"
+        copy.write_text(f"# {raw.meta.get('title', raw.path.stem)}\n\n{raw.body}")
         found.append(str(copy))
     return found
 
@@ -108,7 +108,8 @@ def main() -> None:
             first.write_text(original)
             rust_out = work / f"rust-out-{run}"
             rows["rust"].append(timed([*python, str(rust), str(rust_out), "0"], env))
-            pandoc = ["pandoc", "--resource-path", str(rust), "--metadata", "title=rust-blog"]
+            folders = ":".join(sorted({str(Path(source).parent) for source in sources}))
+            pandoc = ["pandoc", "--resource-path", folders, "--metadata", "title=rust-blog"]
             rows["pandoc"].append(
                 timed([*pandoc, "-o", str(work / f"pandoc-{run}.epub"), *sources], env)
             )

@@ -151,13 +151,13 @@ def dominant_language(texts: Iterable[str]) -> tuple[str, str] | None:
     counts: Counter[str] = Counter()
     letters: Counter[str] = Counter()
     for text in texts:
-        for char in _NOT_PROSE.sub(" ", text):
-            if not char.isalpha():
-                continue
-            key = _script_key(char)
-            if key is not None:
-                counts[key] += 1
-                letters[char] += 1
+        letters.update(_NOT_PROSE.sub(" ", text))  # Counted first: each character named once.
+    for char, number in list(letters.items()):
+        key = _script_key(char) if char.isalpha() else None
+        if key is None:
+            del letters[char]
+        else:
+            counts[key] += number
     if not counts:
         return None
     cjk = counts["CJK"] + counts["KANA"] + counts["HANGUL"]

@@ -45,12 +45,14 @@ def _load_cover_stack() -> None:
 def early_workers(path: Path, options: BuildOptions, min_articles: int) -> Any:
     """Worker processes for a fast PDF, started before the issue is read, when one is likely
     (`min_articles`: fewer articles are laid out in one pass in "auto" mode)."""
+    if "pdf" not in options.formats or options.pdf_mode == "single":
+        return None  # Before the imports: an EPUB alone needs none of the PDF's modules.
     from masthead.editions.pdf.fast import FAST_VARIANTS
     from masthead.editions.pdf.single import DEFAULT_PDF_VARIANT
 
     variant = (options.pdf_variant or DEFAULT_PDF_VARIANT).strip().lower()
     mode = options.pdf_mode
-    if "pdf" not in options.formats or mode == "single" or variant not in FAST_VARIANTS:
+    if variant not in FAST_VARIANTS:
         return None
     if options.jobs < 2 or (mode == "auto" and _article_files(path) < min_articles):
         return None

@@ -70,7 +70,7 @@ def _blocks(body: Any) -> Any:
         child
         for child in body
         if isinstance(child.tag, str)
-        and not {"footnotes", "footnotes-sep"} & set(child.get("class", "").split())
+        and not {"footnotes", "footnotes-sep", "related"} & set(child.get("class", "").split())
     ]
 
 
