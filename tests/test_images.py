@@ -252,7 +252,7 @@ def test_a_rebuild_after_an_edit_resizes_and_decodes_no_image_again(
     first = build(folder, out_dir=out, formats=("epub",))
     kept = sorted(p.name for p in (out / ".masthead" / "images").iterdir())
     assert len(kept) == 2 and any(n.endswith("-facts-2") for n in kept)
-    assert any(n.endswith("-epub-4mp-1") for n in kept)
+    assert any(n.endswith("-epub-4mp-2") for n in kept)
 
     def never(*_: object) -> None:
         raise AssertionError("an image was decoded or resized again")

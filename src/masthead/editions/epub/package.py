@@ -96,7 +96,7 @@ def accessibility_metadata(issue: Issue, has_pages: bool) -> list[tuple[str, str
 
 
 ODD_MODES = {"CMYK", "I;16", "LAB"}  # Modes e-readers may not show: converted to RGB.
-EPUB_IMAGE = "epub-4mp-1"  # The cache's name (and version) for an image made fit for readers.
+EPUB_IMAGE = "epub-4mp-2"  # The cache's name (and version) for an image made fit for readers.
 
 
 def epub_image(asset: Asset, store: DerivedFiles | None = None) -> bytes:
@@ -131,7 +131,9 @@ def _fit_for_readers(data: bytes, media_type: str) -> bytes:
             image = image.resize(size, PILImage.Resampling.LANCZOS)
         out = io.BytesIO()
         kind = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}[media_type]
-        image.save(out, kind, **({"quality": 88} if kind != "PNG" else {"optimize": True}))
+        # PNG at zlib's default level, not `optimize`: 0.9 s instead of 3.2 s for 4 megapixels
+        # of a photograph, 20% larger (and done once: the result is kept by content).
+        image.save(out, kind, **({"quality": 88} if kind != "PNG" else {}))
         return out.getvalue()
 
 
