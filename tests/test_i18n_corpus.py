@@ -188,7 +188,9 @@ def _largest_text_box(pdf: Path, index: int) -> tuple[float, float, float]:
 
 @pytest.mark.parametrize(
     ("name", "labels"),
-    [("ar", ["في هذا العدد", "المحتويات"]), ("fa", ["در این شماره", "فهرست مطالب"])],
+    # The magazine theme's contents page carries the publication as its running head, not
+    # "Contents": the page's own heading is the label printed there.
+    [("ar", ["في هذا العدد"]), ("fa", ["در این شماره"])],
 )
 def test_rtl_pdf_labels(corpus, name: str, labels: list[str]) -> None:  # type: ignore[no-untyped-def]
     out, _, _ = corpus
