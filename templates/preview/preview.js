@@ -301,7 +301,9 @@
     image.alt = `Page ${number} of the PDF edition`;
     sheet.querySelector(".text-layer").replaceChildren(...text.runs.map((run) => {
       const span = document.createElement("span");
-      span.textContent = run.text;
+      // Each run is a line: the space keeps words apart when lines are selected, copied or
+      // searched together ("by the" + "pier" reads "by the pier", not "by thepier").
+      span.textContent = `${run.text} `;
       span.style.left = `${run.x * 100}%`;
       span.style.top = `${run.y * 100}%`;
       span.style.setProperty("--h", String(run.h));
