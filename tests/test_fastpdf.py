@@ -119,10 +119,11 @@ def test_tagged_same_structure_tree(tagged_pair) -> None:  # type: ignore[no-unt
     assert two.Root.MarkInfo.Marked and str(two.Root.Lang) == str(one.Root.Lang)
     assert "pdfuaid" in str(two.open_metadata())
     problems_one, problems_two = structure_problems(one), structure_problems(two)
-    # WeasyPrint tags margin boxes outside the tree, one pass as the pieces: the same, and
-    # no other problem.
+    # One pass: WeasyPrint tags the margin boxes' text outside the tree, and nothing else is
+    # wrong. The pieces' running heads and folios are drawn by the overlay as artifacts, left
+    # and right pages being known only at the join (sides.py): nothing outside the tree.
     assert problems_one and all("outside the tree" in p for p in problems_one)
-    assert problems_two == problems_one
+    assert problems_two == []
 
 
 def test_same_outline_destinations_and_links(pair) -> None:  # type: ignore[no-untyped-def]
@@ -269,11 +270,14 @@ def test_folios_with_words_on_either_side_are_set_in_place(tmp_path: Path, side:
     own text, the text moved as the margin box aligns it, the same pixels as one pass."""
     single, fast = _with_theme(
         tmp_path,
+        # No left and right pages: the folio on every page, in the base rule.
+        ('{% for side in ("left", "right") %}', "{% for side in () %}"),
         (
-            "@bottom-center {\n    content: counter(page, {{ page_counter }});",
-            f'@bottom-{side} {{\n    content: "Page " counter(page, {{{{ page_counter }}}});',
+            "@page {\n  size: {{ page_size }};",
+            "@page {\n  size: {{ page_size }};\n"
+            f'  @bottom-{side} {{ content: "Page " counter(page, {{{{ page_counter }}}}); '
+            f"font: 500 7.5pt Inter; vertical-align: top; padding-top: 7mm; text-align: {side}; }}",
         ),
-        ("@bottom-center { content: none; }", f"@bottom-{side} {{ content: none; }}"),
     )
     assert "Page 8" in PdfReader(io.BytesIO(fast.data)).pages[7].extract_text()
     assert not _overlaid(fast.data)  # Every number is the piece's own text.

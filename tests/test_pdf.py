@@ -165,25 +165,41 @@ def test_articles_open_a_page_with_section_title_dek_and_localised_byline(exampl
         assert f"By {names} · {day}" in text
 
 
-def test_running_heads_name_publication_and_title(example) -> None:  # type: ignore[no-untyped-def]
-    """The publication and date, then the article running on; none where an article opens
-    (its title is right there) nor on the contents."""
-    _, issue, reader, _ = example
-    texts = _texts(reader)
-    starts = {t: page for lvl, t, page in outline(reader) if lvl == 2}
+def test_running_heads_and_folios_make_spreads(example) -> None:  # type: ignore[no-untyped-def]
+    """A left page carries the publication and date, a right page the article running on; none
+    where an article opens (its title is right there) nor on the contents. Each at the outer
+    edge of its page, as the folio is."""
+    *_, pdf = example
+    document = pypdfium2.PdfDocument(str(pdf))
+    starts = {t: page for lvl, t, page in outline(PdfReader(pdf)) if lvl == 2}
     head = "THE LANTERN · NOVEMBER 2026"
-    assert head not in texts[1]
-    openings = set(starts.values())
-    running = None
-    for page in range(2, len(texts)):
-        opened = [t for t, p in starts.items() if p == page]
-        if opened:
-            assert head not in texts[page], f"page {page + 1} opens {opened}"
-            running = opened[-1]
-        else:
-            assert f"{head} {running}" in texts[page], f"page {page + 1}"
-    assert len(openings) >= 4  # Several pages open articles; others carry heads.
-    assert any(p not in openings for p in range(2, len(texts)))
+    running, seen = None, {"left": 0, "right": 0}
+    for index in range(1, len(document)):
+        page = document[index]
+        width, height = page.get_size()
+        text = page.get_textpage()
+        top = text.get_text_bounded(0, height - 20 * 72 / 25.4, width, height).split()
+        foot = text.get_text_bounded(0, 0, width, 14 * 72 / 25.4)
+        left, right = (
+            text.get_text_bounded(*box).strip()
+            for box in ((0, 0, width / 2, 14 * 72 / 25.4), (width / 2, 0, width, 14 * 72 / 25.4))
+        )
+        number, side = index + 1, "left" if (index + 1) % 2 == 0 else "right"
+        # The folio, alone at the foot, on the outer half of the page.
+        assert foot.strip() == str(number) and (left if side == "left" else right) == str(number)
+        opened = [t for t, p in starts.items() if p == index]
+        running = opened[-1] if opened else running
+        words = " ".join(top)
+        if index == 1 or opened:
+            assert head not in words and not (running and running in words), f"p. {number}"
+            continue
+        seen[side] += 1
+        expected, other = (head, running) if side == "left" else (running, head)
+        assert expected in words and other not in words, f"p. {number}: {words!r}"
+        # At the outer edge: the head's text lies in the page's outer half.
+        half = (0, 0, width / 2, height) if side == "left" else (width / 2, 0, width, height)
+        assert expected in " ".join(text.get_text_bounded(*half).split()), f"p. {number}"
+    assert seen["left"] and seen["right"]  # Both kinds of page carry heads.
 
 
 def test_footnotes_sit_at_the_foot_of_the_page_that_cites_them(example) -> None:  # type: ignore[no-untyped-def]

@@ -215,7 +215,7 @@ def _run(
         pool = ProcessPoolExecutor(
             min(jobs, len(todo)), mp_context=context, initializer=ignore_sigint
         )
-        with children_ignore_sigint() as processes:
+        with children_ignore_sigint(forked=False) as processes:
             futures = [pool.submit(_build_one, path, options, link) for path, link in todo]
         failed = True
         try:

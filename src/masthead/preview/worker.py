@@ -38,6 +38,7 @@ class BuildWorker:
         self._lock = threading.Lock()
         self._process: Any = None
         self._conn: Connection | None = None
+        self._closed = False  # Closed for good: no build process is started again.
 
     def _start(self) -> Connection:
         # "spawn": a fresh interpreter, not a copy of the server with its threads.
@@ -53,6 +54,10 @@ class BuildWorker:
         """`function(*args)` in the build process; raises BuildFailed. Blocks: call it from a
         thread (asyncio.to_thread)."""
         with self._lock:
+            if self._closed:
+                # The preview is stopping: a call that comes late must not start a process
+                # (and a whole build) that the server's exit would then wait for.
+                raise BuildFailed(Problem("the preview is stopping", None))
             conn = self._conn or self._start()
             try:
                 conn.send((function, args))
@@ -66,6 +71,7 @@ class BuildWorker:
         raise BuildFailed(value)
 
     def close(self) -> None:
+        self._closed = True
         self._stop()
 
     def _stop(self) -> None:

@@ -16,6 +16,7 @@ from masthead.editions.pdf import weasy
 from masthead.editions.pdf.assets import fetcher_for
 from masthead.editions.pdf.layout import stylesheet
 from masthead.editions.pdf.pieces import VERSION, Laid, Pool
+from masthead.editions.pdf.sides import side_of
 from masthead.model import Asset
 
 OVERLAY_PAGES = 32  # Pages per overlay segment: segments are laid out side by side, cached apart.
@@ -31,6 +32,8 @@ def overlay_html(
     its folios (see Folio) and each page number a chunk left a placeholder for (not those of
     chunks in `skip`), each in its own type, absolutely placed. Nothing else is laid out: no
     margin boxes, none of the theme's rules but its fonts (render_overlay adds them)."""
+    root = lxml_html.document_fromstring(html)  # For its attributes (language, direction).
+    rtl = (root.get("dir") or "").lower() == "rtl"
     total = sum(part.pages for part in laid)
     sizes: dict[tuple[float, float], str] = {}
     contents: dict[tuple[tuple[str, str], ...], str] = {}
@@ -45,7 +48,7 @@ def overlay_html(
             page = lxml_html.Element("div", {"class": "mh-overlay-page", "style": f"page: {size}"})
             pages.append(page)
             for folio in part.folios:
-                if folio.page != n:
+                if folio.page != n or folio.side not in ("", side_of(number, rtl)):
                     continue
                 kind = contents.setdefault(folio.content, f"mh-folio-{len(contents)}")
                 if folio.align == "left":
@@ -86,7 +89,6 @@ def overlay_html(
                 stamp.text = str(numbers[place.target])
     if not any(len(page) for page in pages):
         return []  # Every number set in place (set_numbers): no overlay at all.
-    root = lxml_html.document_fromstring(html)  # For its attributes (the language).
     rules = [_OVERLAY_CSS]
     rules += [f"@page {name} {{ size: {w}px {h}px; margin: 0; }}" for (w, h), name in sizes.items()]
     rules += [f".{name} {{ {css} }}" for css, name in types.items()]

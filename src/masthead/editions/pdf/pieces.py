@@ -10,7 +10,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-VERSION = "14"  # Of the chunk cache format and method: a change here lays everything out anew.
+VERSION = "15"  # Of the chunk cache format and method: a change here lays everything out anew.
 
 
 SENTINEL = -7_000_003  # The page value given to a reference whose number is not known yet.
@@ -54,6 +54,9 @@ class Chunk:
     # Figure spaces in a placeholder: room for three digits in proportional figures, which can
     # be half as wide again as a figure space.
     digits: int = DIGITS
+    # Margin boxes of one side of the page (at-keyword, "left"/"right"), laid out on every
+    # page of the chunk and kept by the overlay on their side's (see sides.py).
+    sides: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,7 @@ class Folio:
     align: str  # "left", "center" or "right": which edge `anchor` is, and how the text sits.
     baseline: float  # CSS px from the page's top edge.
     css: str  # The type, as Placeholder.css.
+    side: str = ""  # "left" or "right": drawn on that side's pages only; "": on every page.
 
 
 @dataclass(frozen=True)

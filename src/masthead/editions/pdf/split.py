@@ -10,10 +10,12 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from masthead.editions.pdf.pieces import DIGITS, Chunk, NotApplicable
+from masthead.editions.pdf.sides import unsided
 
 # Page rules whose selection depends on where a page falls in the whole issue: with them, a
-# chunk's pages cannot be laid out on their own.
-_POSITIONAL_PAGES = re.compile(r"@page[^{]*:(first|left|right|blank|nth|recto|verso)", re.I)
+# chunk's pages cannot be laid out on their own. (`:left` and `:right` margin boxes can: see
+# sides.py.)
+_POSITIONAL_PAGES = re.compile(r"@page[^{]*:(first|blank|nth|recto|verso)", re.I)
 
 
 def split(html: str, digits: int = DIGITS) -> list[Chunk]:
@@ -42,14 +44,19 @@ def split(html: str, digits: int = DIGITS) -> list[Chunk]:
             runs.append((f"front-{len(runs)}" if runs else "front", [child]))
     if len(runs) < 2:
         raise NotApplicable("one piece only")
-    head = root.find("head")
+    head = copy.deepcopy(root.find("head"))
     css = ""
+    styles = [el for el in head.iter("style")]
     if "@counter-style" not in html and "@import" not in html:
-        head = copy.deepcopy(head)
-        styles = [el for el in head.iter("style")]
-        css = "\n".join(el.text or "" for el in styles)
+        css, sides = unsided("\n".join(el.text or "" for el in styles))
         for el in styles:
             el.getparent().remove(el)
+    else:
+        found: list[tuple[tuple[str, str], ...]] = []
+        for el in styles:
+            el.text, its_sides = unsided(el.text or "")
+            found.append(its_sides)
+        sides = tuple(sorted({side for its_sides in found for side in its_sides}))
     chunks: list[Chunk] = []
     ids = {str(value) for value in body.xpath(".//@id")}
     for name, elements in runs:
@@ -67,7 +74,7 @@ def split(html: str, digits: int = DIGITS) -> list[Chunk]:
         text = lxml_html.tostring(page, doctype="<!DOCTYPE html>", encoding="unicode")
         # Every page reference is numbered by the join, even to an anchor of the same chunk:
         # WeasyPrint would count that chunk's pages from 1.
-        chunks.append(Chunk(name, text, css, tuple(sorted(refs)), digits=digits))
+        chunks.append(Chunk(name, text, css, tuple(sorted(refs)), digits=digits, sides=sides))
     return chunks
 
 

@@ -25,7 +25,7 @@ REQUIRED = {
     "weasyprint.css.counters": "CounterStyle.render_value",
     "weasyprint.urls": "get_url_tuple",
     "weasyprint.formatting_structure.boxes": "TextBox.copy_with_text LineBox MarginBox "
-    "Box.translate Box.descendants Box.content_box_x",
+    "Box.translate Box.descendants Box.content_box_x MarginBox.__init__:at_keyword",
     "weasyprint.text.line_break": "create_layout line_size",
     "weasyprint.text.ffi": "FROM_UNITS ffi pango harfbuzz",
     "weasyprint.text.fonts": "get_pango_font_key FontConfiguration",
@@ -120,21 +120,24 @@ def known_targets(
 def read_pages(document: Any, chunk: pieces.Chunk, laid: pieces.Laid) -> None:
     """Record each page's folios and placeholders in `laid`; folios the overlay draws are
     taken out of the page (those set in place stay)."""
+    sides = dict(chunk.sides)
     for number, page in enumerate(document.pages):
         box = page._page_box
         kept = []
         for child in box.children:
-            if type(child).__name__ == "MarginBox" and _uses_page_counter(child):
-                mark = _folio_mark(child, number)
-                if mark is not None:
-                    laid.folio_marks.append(mark)
-                    kept.append(child)
-                    continue
-                folio = _folio(child, number)
-                if folio is not None:
-                    laid.folios.append(folio)
-            else:
+            margin = type(child).__name__ == "MarginBox"
+            side = sides.get(child.at_keyword[1:], "") if margin else ""
+            paged = margin and _uses_page_counter(child)
+            mark = _folio_mark(child, number) if paged and not side else None
+            if mark is not None:
+                laid.folio_marks.append(mark)
+            if mark is not None or not (paged or side):
                 kept.append(child)
+                continue
+            # Folios, and one side's margin boxes (sides.py): the overlay draws them.
+            folio = _folio(child, number, side, resolved=not paged)
+            if folio is not None:
+                laid.folios.append(folio)
         box.children = kept
         laid.placeholders.extend(_placeholders(box, number, chunk))
 
@@ -196,15 +199,16 @@ def _align(box: Any) -> str:
     return str({"start": "left", "end": "right", "justify": "left"}.get(align, align))
 
 
-def _folio(box: Any, number: int) -> pieces.Folio | None:
-    """What the overlay needs to set this folio margin box with another page number."""
+def _folio(box: Any, number: int, side: str, resolved: bool) -> pieces.Folio | None:
+    """What the overlay needs to set this folio margin box with another page number; or,
+    `resolved`, to set the text it shows (a running head) as it is."""
     lines, texts = _lines_and_texts(box)
     if not texts:
-        return None  # Nothing drawn (an empty counter style).
-    if len(lines) != 1 or box.style["direction"] != "ltr":
-        raise pieces.NotApplicable("a folio that wraps or runs right to left")
-    content: list[tuple[str, str]] = []
-    for token in box.style["content"]:
+        return None  # Nothing drawn (an empty counter style, an empty string).
+    if len(lines) != 1 or box.style["direction"] != "ltr" or (resolved and len(texts) != 1):
+        raise pieces.NotApplicable("a folio or running head that wraps or runs right to left")
+    content: list[tuple[str, str]] = [("string", texts[0].text)] if resolved else []
+    for token in () if resolved else box.style["content"]:
         if token[0] == "string":
             content.append(("string", token[1]))
         else:  # counter(page) or counter(pages), with its counter style.
@@ -215,7 +219,8 @@ def _folio(box: Any, number: int) -> pieces.Folio | None:
     anchor = {"left": left, "right": left + box.width}.get(align, left + box.width / 2)
     text = texts[0]
     css = _css_of(text.style) + f" text-transform: {text.style['text_transform']};"
-    return pieces.Folio(number, tuple(content), anchor, align, text.position_y + text.baseline, css)
+    baseline = text.position_y + text.baseline
+    return pieces.Folio(number, tuple(content), anchor, align, baseline, css, side)
 
 
 def _text_width(text: str, style: Any) -> float:
@@ -340,16 +345,9 @@ def _shape_digits(style: Any) -> pieces.Glyphs | None:
         return gid, width, advance * 1000 / font_size
 
     units = 1000 / font_size
-    return pieces.Glyphs(
-        font.hash,
-        font_size,
-        glyph(alone[0]),  # type: ignore[arg-type]
-        tuple(glyph(s) for s in alone[1:]),  # type: ignore[arg-type]
-        tuple(
-            tuple(pair[0][1] * units - alone[1 + a][0][1] * units for pair in row)  # type: ignore[index]
-            for a, row in enumerate(pairs)
-        ),
-    )
+    kerns = [[(p[0][1] - alone[1 + a][0][1]) * units for p in row] for a, row in enumerate(pairs)]  # type: ignore[index]
+    digits = tuple(glyph(s) for s in alone[1:])  # type: ignore[arg-type]
+    return pieces.Glyphs(font.hash, font_size, glyph(alone[0]), digits, tuple(map(tuple, kerns)))  # type: ignore[arg-type]
 
 
 _FONTS: list[Any] = []
@@ -443,9 +441,11 @@ def lay_out_overlay(text: str, sheets: Sequence[Any], fetcher: Any) -> bytes:
     for page in rendered.pages:
         for box in page._page_box.descendants(placeholders=True):
             element = box.element
-            if not isinstance(box, boxes.TextBox) or element is None:
-                continue
-            if element.get("data-baseline") is None:
+            if (
+                not isinstance(box, boxes.TextBox)
+                or element is None
+                or "data-baseline" not in element.attrib
+            ):
                 continue
             x = element.get("data-x")
             box.translate(
