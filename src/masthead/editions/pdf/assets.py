@@ -1,4 +1,5 @@
-"""The issue's images served to WeasyPrint by their EPUB names, offline."""
+"""What WeasyPrint is given to lay out with: the issue's images by their EPUB names, offline,
+and the fonts, configured once per process."""
 
 from __future__ import annotations
 
@@ -10,6 +11,22 @@ from masthead.model import Asset, Issue
 from masthead.render.svgfonts import theme_fonts
 
 ASSET_BASE = "file:///masthead-assets/"
+_FONTS: list[Any] = []
+
+
+def font_config() -> Any:
+    """One font configuration per process: loading fonts anew for every chunk is slow."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    if not _FONTS:
+        _FONTS.append(FontConfiguration())
+    return _FONTS[0]
+
+
+def reset_process() -> None:
+    """A worker starts afresh (forked: nothing kept from the parent), its fonts set up."""
+    _FONTS.clear()
+    font_config()
 
 
 def asset_fetcher(issue: Issue) -> Any:

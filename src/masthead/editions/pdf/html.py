@@ -4,7 +4,7 @@ quotes, end marks, short code blocks kept whole)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from lxml import html as lxml_html
@@ -27,10 +27,16 @@ _DROP_CAP_MIN_CHARS = 230  # A shorter first paragraph cannot wrap three lines a
 _SHORT_CODE_LINES = 14  # Code blocks up to this long are kept on one page.
 
 
-def finish_html(html: str, endnotes: Collection[str] = ()) -> str:
+Paragraph = tuple[str, str, int]  # The id of its nearest element with one, its tag, its place.
+
+
+def finish_html(
+    html: str, endnotes: Collection[str] = (), unhyphenated: Collection[Paragraph] = ()
+) -> str:
     """Page footnotes, drop caps, pull quotes, end marks and unbroken short code blocks.
 
     `endnotes`: ids of articles whose notes stay at their end whatever the template asks.
+    `unhyphenated`: paragraphs (see paragraph_keys) set without hyphenation.
     """
     root = lxml_html.document_fromstring(html)
     for body in root.find_class("article-body"):
@@ -48,7 +54,29 @@ def finish_html(html: str, endnotes: Collection[str] = ()) -> str:
             lines = len(pre.find_class("line")) or pre.text_content().rstrip("\n").count("\n") + 1
             if lines <= _SHORT_CODE_LINES:
                 _add_class(pre, "short")
+    for owner_id, tag, place in unhyphenated:
+        owner = root.get_element_by_id(owner_id, None)
+        found = list(owner.iter(tag)) if owner is not None else []
+        if place < len(found):
+            style = found[place].get("style", "").strip().rstrip(";")
+            found[place].set("style", f"{style}; hyphens: manual" if style else "hyphens: manual")
     return str(lxml_html.tostring(root, doctype="<!DOCTYPE html>", encoding="unicode"))
+
+
+def paragraph_keys(root: Any, paragraphs: Sequence[Any]) -> set[Paragraph]:
+    """Each paragraph (an element of the tree WeasyPrint laid out, under `root`) named so that
+    finish_html finds it again in the same HTML: by its nearest element with an id (an article,
+    in a piece as in the whole issue), its tag and its place among that element's of its tag."""
+    parents = {child: parent for parent in root.iter() for child in parent}
+    keys = set()
+    for paragraph in paragraphs:
+        owner = paragraph
+        while owner.get("id") is None and owner in parents:
+            owner = parents[owner]
+        if owner.get("id") is not None:
+            place = list(owner.iter(paragraph.tag)).index(paragraph)
+            keys.add((str(owner.get("id")), str(paragraph.tag), place))
+    return keys
 
 
 _FOOTNOTE_ID = re.compile(r'<span class="footnote" id="([^"]+)"')

@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from masthead.editions.pdf import single, weasy
-from masthead.editions.pdf.assets import ASSET_BASE, fetcher_for
+from masthead.editions.pdf.assets import ASSET_BASE, fetcher_for, font_config, reset_process
 from masthead.editions.pdf.check import piece_glyphs
 from masthead.editions.pdf.fonts import sending_for
 from masthead.editions.pdf.output import collect_warnings
@@ -34,7 +34,7 @@ def stylesheet(css: str, fetcher: Any) -> Any:
         if len(_SHEETS) >= 4:  # The issue's, the page counter's, the overlay's fonts.
             _SHEETS.clear()
         _SHEETS[key] = CSS(
-            string=css, base_url=ASSET_BASE, url_fetcher=fetcher, font_config=weasy.font_config()
+            string=css, base_url=ASSET_BASE, url_fetcher=fetcher, font_config=font_config()
         )
     return _SHEETS[key]
 
@@ -59,7 +59,7 @@ def lay_out(
             chunk.html,
             fetcher,
             numbering=False,
-            font_config=weasy.font_config(),
+            font_config=font_config(),
             stylesheets=sheets,
         )
         laid = Laid(b"", [], [], [], name=chunk.name, table_headers="<th" in chunk.html)
@@ -119,7 +119,7 @@ def _digits_room(laid: Laid, glyphs: Glyphs, drawn: int) -> FontUse | None:
 def warm(language: str = "") -> None:
     """Start a worker: fonts set up, nothing kept from the parent process."""
     _SHEETS.clear()
-    weasy.reset_process()
+    reset_process()
     if language:
         # Reading a hyphenation dictionary takes a chunk's first layout 0.15 s: read it now,
         # while the main process reads the issue (pyphen keeps it for the process).

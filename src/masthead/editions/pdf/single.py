@@ -9,7 +9,7 @@ from typing import Any
 from masthead.editions.pdf import weasy
 from masthead.editions.pdf.assets import ASSET_BASE, asset_fetcher
 from masthead.editions.pdf.glyphs import glyph_warnings
-from masthead.editions.pdf.html import finish_html, lost_footnotes
+from masthead.editions.pdf.html import Paragraph, finish_html, lost_footnotes, paragraph_keys
 from masthead.editions.pdf.options import (
     DEFAULT_PDF_VARIANT,
     IMAGE_OPTIONS,
@@ -46,6 +46,8 @@ __all__ = [
 ]
 
 _ID = re.compile(r' id="([^"]+)"')
+MOST_HYPHENS = 2  # Hyphenated line-ends in a row.
+LADDER_ROUNDS = 2  # Layouts again for them, at most: then the lines are as they are.
 
 
 def lay_out(
@@ -96,6 +98,18 @@ def lay_out(
 
     html = finish_html(source_html)
     document = numbered(html, known) if known else plain(html)
+    unhyphenated: set[Paragraph] = set()
+    for _ in range(LADDER_ROUNDS if internals else 0):
+        # No more than MOST_HYPHENS hyphenated line-ends in a row (WeasyPrint 70 has no
+        # hyphenate-limit-lines): a paragraph with more is set again without hyphenation.
+        root, ladders = weasy.hyphen_ladders(document, MOST_HYPHENS)
+        keys = paragraph_keys(root, ladders) - unhyphenated if ladders else set()
+        if not keys:
+            break
+        unhyphenated |= keys
+        found = anchor_pages(document, link_targets(html))
+        html = finish_html(source_html, unhyphenated=unhyphenated)
+        document = numbered(html, found)
     lost = lost_footnotes(html, document)
     if lost and numbering:
         # Lost in a second layout of their page: laid out once, with the numbers now known.
@@ -105,7 +119,8 @@ def lay_out(
         # WeasyPrint 70 can drop a footnote whose paragraph is pushed to the next page to
         # keep its widows and orphans. Never lose words: those articles get endnotes.
         found = anchor_pages(document, link_targets(html))
-        html = finish_html(source_html, endnotes={note.split("--")[0] for note in lost})
+        endnotes = {note.split("--")[0] for note in lost}
+        html = finish_html(source_html, endnotes=endnotes, unhyphenated=unhyphenated)
         document = numbered(html, found)
     if internals:
         weasy.finish_pages(document)

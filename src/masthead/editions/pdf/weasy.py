@@ -14,7 +14,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from masthead.editions.pdf import pieces
-from masthead.editions.pdf.assets import ASSET_BASE
+from masthead.editions.pdf.assets import ASSET_BASE, font_config
 from masthead.editions.pdf.fonts import record, subset_font, widest
 
 TESTED = "70."  # WeasyPrint versions the fast path is tested on (pyproject pins 70.x).
@@ -140,6 +140,24 @@ def read_pages(document: Any, chunk: pieces.Chunk, laid: pieces.Laid) -> None:
                 laid.folios.append(folio)
         box.children = kept
         laid.placeholders.extend(_placeholders(box, number, chunk))
+
+
+def hyphen_ladders(document: Any, most: int) -> tuple[Any, list[Any]]:
+    """The root element; the paragraphs with more than `most` hyphenated line-ends in a row."""
+    from weasyprint.formatting_structure import boxes
+
+    run, found, root = 0, [], None
+    for page in document.pages:
+        for box in page._page_box.descendants():
+            root = root or (box.element if box.element_tag == "html" else None)
+            if not isinstance(box, boxes.LineBox) or box.element is None:
+                continue
+            texts = [b for b in box.descendants() if isinstance(b, boxes.TextBox)]
+            hyphen = texts and texts[-1].text.endswith(texts[-1].style["hyphenate_character"])
+            run = run + 1 if hyphen else 0
+            if run > most and box.element not in found:
+                found.append(box.element)
+    return root, found
 
 
 def finish_pages(document: Any) -> None:
@@ -348,24 +366,6 @@ def _shape_digits(style: Any) -> pieces.Glyphs | None:
     kerns = [[(p[0][1] - alone[1 + a][0][1]) * units for p in row] for a, row in enumerate(pairs)]  # type: ignore[index]
     digits = tuple(glyph(s) for s in alone[1:])  # type: ignore[arg-type]
     return pieces.Glyphs(font.hash, font_size, glyph(alone[0]), digits, tuple(map(tuple, kerns)))  # type: ignore[arg-type]
-
-
-_FONTS: list[Any] = []
-
-
-def font_config() -> Any:
-    """One font configuration per process: loading fonts anew for every chunk is slow."""
-    from weasyprint.text.fonts import FontConfiguration
-
-    if not _FONTS:
-        _FONTS.append(FontConfiguration())
-    return _FONTS[0]
-
-
-def reset_process() -> None:
-    """A worker starts afresh (forked: nothing kept from the parent), its fonts set up."""
-    _FONTS.clear()
-    font_config()
 
 
 def _subset(font: Any, to_unicode: Any, hinting: Any) -> None:
