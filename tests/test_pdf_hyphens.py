@@ -57,7 +57,7 @@ def pdfs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         result = build(folder, out_dir=tmp / mode, formats=("pdf",), pdf_mode=mode, use_cache=False)
         out[mode] = next(p for p in result.outputs if p.suffix == ".pdf")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(single, "LADDER_ROUNDS", 0)
+        patch.setattr(single, "REFINE_ROUNDS", 0)
         result = build(folder, out_dir=tmp / "off", formats=("pdf",), pdf_mode="single")
         out["off"] = next(p for p in result.outputs if p.suffix == ".pdf")
     return out

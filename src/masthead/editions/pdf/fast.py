@@ -24,7 +24,7 @@ whose layouts do not depend on each other, except through page numbers. So:
    WeasyPrint tags page by page, so that is appending each piece's elements and renumbering
    the parent tree.
 
-Only weasy.py reaches into WeasyPrint's internals; it checks first that they are there.
+Only weasy/ reaches into WeasyPrint's internals; it checks first that they are there.
 The result has the same pages, pixels, text, links, outline and structure tree as one
 WeasyPrint pass (tests compare them). The PDF/A variants are laid out in one pass.
 """

@@ -4,7 +4,7 @@ quotes, end marks, short code blocks kept whole)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from lxml import html as lxml_html
@@ -31,12 +31,16 @@ Paragraph = tuple[str, str, int]  # The id of its nearest element with one, its 
 
 
 def finish_html(
-    html: str, endnotes: Collection[str] = (), unhyphenated: Collection[Paragraph] = ()
+    html: str,
+    endnotes: Collection[str] = (),
+    unhyphenated: Collection[Paragraph] = (),
+    cropped: Mapping[str, tuple[float, float]] | None = None,
 ) -> str:
     """Page footnotes, drop caps, pull quotes, end marks and unbroken short code blocks.
 
     `endnotes`: ids of articles whose notes stay at their end whatever the template asks.
-    `unhyphenated`: paragraphs (see paragraph_keys) set without hyphenation.
+    `unhyphenated`: paragraphs (see paragraph_keys) set without hyphenation. `cropped`: ids of
+    articles whose lead picture is cropped to this width and height (CSS px).
     """
     root = lxml_html.document_fromstring(html)
     for body in root.find_class("article-body"):
@@ -54,6 +58,14 @@ def finish_html(
             lines = len(pre.find_class("line")) or pre.text_content().rstrip("\n").count("\n") + 1
             if lines <= _SHORT_CODE_LINES:
                 _add_class(pre, "short")
+    for article_id, (width, height) in (cropped or {}).items():
+        article = root.get_element_by_id(article_id, None)
+        for picture in article.find_class("lead-picture") if article is not None else []:
+            picture.set(
+                "style",
+                f"width: {width:.2f}px; height: {height:.2f}px; max-width: none; "
+                "max-height: none; object-fit: cover",
+            )
     for owner_id, tag, place in unhyphenated:
         owner = root.get_element_by_id(owner_id, None)
         found = list(owner.iter(tag)) if owner is not None else []

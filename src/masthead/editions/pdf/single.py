@@ -47,7 +47,10 @@ __all__ = [
 
 _ID = re.compile(r' id="([^"]+)"')
 MOST_HYPHENS = 2  # Hyphenated line-ends in a row.
-LADDER_ROUNDS = 2  # Layouts again for them, at most: then the lines are as they are.
+FILL_BELOW = 0.4  # A feature's last page filled less than this (of its height) is cropped back.
+CROP_SLACK = 30.0  # CSS px (two lines and more) cropped beyond the last page's text.
+CROP_KEEPS = 0.6  # Of a photograph's height, at least.
+REFINE_ROUNDS = 2  # Layouts again for those, at most: then the pages are as they are.
 
 
 def lay_out(
@@ -99,16 +102,25 @@ def lay_out(
     html = finish_html(source_html)
     document = numbered(html, known) if known else plain(html)
     unhyphenated: set[Paragraph] = set()
-    for _ in range(LADDER_ROUNDS if internals else 0):
+    cropped: dict[str, tuple[float, float]] = {}
+    for _ in range(REFINE_ROUNDS if internals else 0):
         # No more than MOST_HYPHENS hyphenated line-ends in a row (WeasyPrint 70 has no
         # hyphenate-limit-lines): a paragraph with more is set again without hyphenation.
         root, ladders = weasy.hyphen_ladders(document, MOST_HYPHENS)
         keys = paragraph_keys(root, ladders) - unhyphenated if ladders else set()
-        if not keys:
+        # A feature whose last page would hold a few lines: its lead photograph is cropped
+        # by their height (and a little), which brings them back, if it keeps most of itself.
+        crops = {
+            name: (width, height - used - CROP_SLACK)
+            for name, (used, width, height) in weasy.short_ends(document, FILL_BELOW).items()
+            if name not in cropped and height - used - CROP_SLACK >= CROP_KEEPS * height
+        }
+        if not keys and not crops:
             break
         unhyphenated |= keys
+        cropped |= crops
         found = anchor_pages(document, link_targets(html))
-        html = finish_html(source_html, unhyphenated=unhyphenated)
+        html = finish_html(source_html, unhyphenated=unhyphenated, cropped=cropped)
         document = numbered(html, found)
     lost = lost_footnotes(html, document)
     if lost and numbering:
@@ -120,7 +132,7 @@ def lay_out(
         # keep its widows and orphans. Never lose words: those articles get endnotes.
         found = anchor_pages(document, link_targets(html))
         endnotes = {note.split("--")[0] for note in lost}
-        html = finish_html(source_html, endnotes=endnotes, unhyphenated=unhyphenated)
+        html = finish_html(source_html, endnotes, unhyphenated, cropped)
         document = numbered(html, found)
     if internals:
         weasy.finish_pages(document)
