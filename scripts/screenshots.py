@@ -5,7 +5,8 @@
 
 Builds examples/the-lantern/no-7 as a PDF on A4, letter and a tablet page in a temporary folder
 and renders, with pdftoppm (poppler-utils): the cover, the contents page, the first article's
-opening page, and a page where a short piece runs on after the one before it. Each is saved
+opening page, a page where a short piece runs on after the one before it, and a spread (a left
+page and the right one facing it, with their running heads and folios). Each is saved
 as a palette PNG: the README's under 300 KB, the gallery's under 150 KB.
 """
 
@@ -47,20 +48,26 @@ def _pages(pdf: Path) -> dict[str, int]:
     ordered = places(issue)
     first = starts[ordered[0].article.title]
     run_on = next((starts[p.article.title] for p in ordered if not p.opens), first + 1)
-    return {"cover": 1, "contents": 2, "opening": first, "run-on": run_on}
+    # A left page and the right page facing it, after the first opening: the running heads.
+    spread = first + 1 if (first + 1) % 2 == 0 else first + 2
+    return {"cover": 1, "contents": 2, "opening": first, "run-on": run_on, "spread": spread}
 
 
-def _save(pdf: Path, number: int, dpi: int, target: Path, limit: int) -> bool:
+def _save(pdf: Path, number: int, dpi: int, target: Path, limit: int, pages: int = 1) -> bool:
+    """Page `number` (and the `pages` - 1 after it, side by side: a spread) as a PNG."""
     stem = target.with_suffix("")
     tmp = Path(tempfile.mkdtemp()) / stem.name
     subprocess.run(
-        ["pdftoppm", "-r", str(dpi), "-f", str(number), "-l", str(number), "-singlefile"]
+        ["pdftoppm", "-r", str(dpi), "-f", str(number), "-l", str(number + pages - 1)]
         + ["-png", str(pdf), str(tmp)],
         check=True,
     )
-    with Image.open(tmp.with_suffix(".png")) as image:
-        # A palette of 256 colours keeps type crisp and the file small.
-        image.convert("RGB").quantize(256, dither=Image.Dither.NONE).save(target, optimize=True)
+    shots = [Image.open(path).convert("RGB") for path in sorted(tmp.parent.glob("*.png"))]
+    image = Image.new("RGB", (sum(s.width for s in shots), shots[0].height), "white")
+    for index, shot in enumerate(shots):
+        image.paste(shot, (sum(s.width for s in shots[:index]), 0))
+    # A palette of 256 colours keeps type crisp and the file small.
+    image.quantize(256, dither=Image.Dither.NONE).save(target, optimize=True)
     size = target.stat().st_size
     print(f"{target.relative_to(ROOT)} (page {number}, {size // 1000} KB)")
     if size > limit:
@@ -82,7 +89,10 @@ def main() -> int:
             pdf = next(p for p in result.outputs if p.suffix == ".pdf")
             pages = _pages(pdf)
             for name, number in pages.items():
-                ok &= _save(pdf, number, 50, GALLERY / f"{size}-{name}.png", 150_000)
+                spread = 2 if name == "spread" else 1
+                ok &= _save(
+                    pdf, number, 50, GALLERY / f"{size}-{name}.png", 150_000 * spread, spread
+                )
             if size == "a4":
                 for name, key in (
                     ("cover", "cover"),
