@@ -51,6 +51,27 @@ _SENT: set[str] = set()  # Font files this process has already sent with a piece
 _SENT_IN: list[str] = [""]  # ...in this build.
 
 
+# By (id of the font data, index): HarfBuzz's font at its own scale, units per em, the data
+# (kept, so that its id stays its own).
+_ADVANCES: dict[tuple[int, int], tuple[Any, int, bytes]] = {}
+
+
+def unit_width(data: bytes, index: int, glyph: int) -> int:
+    """A glyph's advance in thousandths of an em, from the font's own metrics: the same at
+    every size (Pango's, measured at the size a glyph is first drawn at, differ by a unit
+    from one size to another)."""
+    import uharfbuzz as hb
+
+    key = (id(data), index)
+    if key not in _ADVANCES:
+        if len(_ADVANCES) > 64:
+            _ADVANCES.clear()
+        face = hb.Face(hb.Blob(data), index)
+        _ADVANCES[key] = (hb.Font(face), face.upem, data)
+    font, upem, _ = _ADVANCES[key]
+    return int(round(font.get_glyph_h_advance(glyph) * 1000 / upem))
+
+
 def sending_for(build: str) -> None:
     """Pieces send each font file once per build (`build`: its id), not once ever: a process
     (this one, or a worker kept for several builds) forgets what it sent for another build."""

@@ -10,7 +10,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-VERSION = "16"  # Of the chunk cache format and method: a change here lays everything out anew.
+VERSION = "17"  # Of the chunk cache format and method: a change here lays everything out anew.
 
 
 SENTINEL = -7_000_003  # The page value given to a reference whose number is not known yet.

@@ -16,7 +16,7 @@ from typing import Any
 
 from masthead.editions.pdf import pieces
 from masthead.editions.pdf.assets import ASSET_BASE, font_config
-from masthead.editions.pdf.fonts import record, subset_font, widest
+from masthead.editions.pdf.fonts import record, subset_font, unit_width, widest
 from masthead.editions.pdf.weasy.pages import hyphen_ladders, read_pages, short_ends
 
 __all__ = [
@@ -45,7 +45,7 @@ REQUIRED = {
     "weasyprint.text.fonts": "get_pango_font_key FontConfiguration",
     "weasyprint.pdf": "build_fonts_dictionary",
     "weasyprint.pdf.fonts": "Font.subset Font.clean "
-    "Font.__init__:file_content,index,hash,missing,to_unicode,widths,bitmap,png,svg,colr",
+    "Font.__init__:file_content,index,hash,missing,to_unicode,widths,bitmap,png,svg,colr,variations,tables",
     "weasyprint.layout": "make_margin_boxes",
     "weasyprint.document": "Page.__init__:_page_box",
 }
@@ -145,6 +145,51 @@ def _subset(font: Any, to_unicode: Any, hinting: Any) -> None:
         font.file_content = found or font.file_content
 
 
+class _UnitWidths(dict[int, int]):
+    """A font's glyph widths for WeasyPrint to draw and embed with: each glyph's own advance
+    (fonts.unit_width), whatever size it is first drawn at. WeasyPrint keeps one width per
+    glyph of a face, measured at its first size, and reckons the kerning of every later use from
+    it: a piece, whose first size of a glyph may not be the issue's, drew it a hundredth of a
+    point away. Read as "always there" while pages are drawn (WeasyPrint asks `in` before it
+    measures), and made a plain dict of what was drawn before the fonts are written."""
+
+    def __init__(self, font: Any) -> None:
+        super().__init__()
+        self.data, self.index = bytes(font.file_content), font.index
+
+    def __contains__(self, glyph: object) -> bool:
+        if isinstance(glyph, int) and not super().__contains__(glyph):
+            self[glyph] = unit_width(self.data, self.index, glyph)
+        return True
+
+    def __missing__(self, glyph: int) -> int:
+        self[glyph] = unit_width(self.data, self.index, glyph)
+        return self[glyph]
+
+    def __reduce__(self) -> Any:
+        return (dict, (dict(self),))  # Sent to other processes as a plain dict.
+
+
+@contextmanager
+def unit_widths() -> Iterator[None]:
+    """While pages are drawn: glyph widths of plain outline fonts as _UnitWidths."""
+    from weasyprint.pdf.fonts import Font
+
+    original = Font.__init__
+
+    def init(font: Any, *args: Any, **kwargs: Any) -> None:
+        original(font, *args, **kwargs)
+        odd = font.bitmap or font.png or font.svg or font.colr or font.variations
+        if not odd and "fvar" not in font.tables:
+            font.widths = _UnitWidths(font)
+
+    Font.__init__ = init
+    try:
+        yield
+    finally:
+        Font.__init__ = original
+
+
 @contextmanager
 def embedding_fonts(laid: pieces.Laid | None = None) -> Iterator[None]:
     """While a PDF is written: fonts sharing a resource name (sizes of one face) share their
@@ -157,6 +202,8 @@ def embedding_fonts(laid: pieces.Laid | None = None) -> Iterator[None]:
     original = weasyprint_pdf.build_fonts_dictionary
 
     def embedding(pdf: Any, fonts: Any, compress: Any, subset: Any, options: Any) -> Any:
+        for font in fonts.values():
+            font.widths = dict(font.widths)  # Drawn: only the glyphs drawn (see _UnitWidths).
         groups: dict[str, list[Any]] = {}
         for font in fonts.values():
             groups.setdefault(font.hash, []).append(font)
@@ -186,7 +233,8 @@ def embedding_fonts(laid: pieces.Laid | None = None) -> Iterator[None]:
 
     weasyprint_pdf.build_fonts_dictionary = embedding
     try:
-        yield
+        with unit_widths():
+            yield
     finally:
         weasyprint_pdf.build_fonts_dictionary = original
 
@@ -221,7 +269,8 @@ def lay_out_overlay(text: str, sheets: Sequence[Any], fetcher: Any) -> bytes:
                 float(x) - box.position_x if x is not None else 0,
                 float(element.get("data-baseline")) - box.position_y - box.baseline,
             )
-    return bytes(rendered.write_pdf())
+    with embedding_fonts():  # Glyphs drawn as the pieces' and one pass's are.
+        return bytes(rendered.write_pdf())
 
 
 def _before_drawing(box: Any) -> None:

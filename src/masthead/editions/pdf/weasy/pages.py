@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from masthead.editions.pdf import pieces
+from masthead.editions.pdf.fonts import unit_width
 
 
 def read_pages(document: Any, chunk: pieces.Chunk, laid: pieces.Laid) -> None:
@@ -239,12 +240,11 @@ def _shape_digits(style: Any) -> pieces.Glyphs | None:
         font_size = style["font_size"]
     if font.bitmap:
         return None
-    ink, logical = ffi.new("PangoRectangle *"), ffi.new("PangoRectangle *")
 
     def glyph(shaped: list[tuple[int, float]]) -> tuple[int, int, float]:
         gid, advance = shaped[0]
-        pango.pango_font_get_glyph_extents(pango_font, gid, ink, logical)
-        width = round(logical.width * 1000 * FROM_UNITS / font_size)
+        # As drawn (weasy.unit_widths): the glyph's own advance, not Pango's at this size.
+        width = unit_width(font.file_content, font.index, gid)
         return gid, width, advance * 1000 / font_size
 
     units = 1000 / font_size
