@@ -106,7 +106,8 @@ def jekyll(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Issue, list]
         site / "_posts" / "2016-03-27-page.html",
         "---\ntitle: An HTML post\ndate: 2016-03-27\n---\n<p>Written in <em>HTML</em>, "
         "with enough words in it to count as an article's text for the importer.</p>\n"
-        "<p>A second paragraph, so that it reads like a post.</p>\n",
+        "<p>A second paragraph, so that it reads like a post.</p>\n"
+        '<iframe src="https://player.vimeo.com/video/76979871" title="The talk"></iframe>\n',
     )
     issue, warnings = prepare(site / "_posts")
     return site, issue, warnings
@@ -118,6 +119,9 @@ def test_jekyll_posts_dates_with_time_and_offset_and_html_posts(jekyll) -> None:
     assert issue.articles[0].date == dt.date(2016, 3, 24)
     html_post = issue.articles[2]
     assert "<em>HTML</em>" in html_post.body_xhtml and "second paragraph" in html_post.body_xhtml
+    # Its embedded player: a linked title, as in a Markdown post (not dropped as page furniture).
+    assert '<a href="https://vimeo.com/76979871"' in html_post.body_xhtml
+    assert "Video: The talk (vimeo.com)" in html_post.body_xhtml
 
 
 def test_drafts_skipped_with_one_line(jekyll) -> None:  # type: ignore[no-untyped-def]

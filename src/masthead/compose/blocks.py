@@ -5,28 +5,13 @@ GitHub-style alerts (`> [!NOTE]`) become callouts, a titled box in both editions
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qs, urlsplit
 
 import lxml.html
 from lxml import etree
 
 from masthead.model import BuildWarning, RawArticle
+from masthead.sources.media import MEDIA, MEDIA_TAGS, describe, label
 
-MEDIA_TAGS = ("iframe", "video", "audio", "embed", "object")
-_MEDIA = re.compile(r"<(?:iframe|video|audio|embed|object)\b", re.I)
-VIDEO_HOSTS = (
-    "youtube.com",
-    "youtube-nocookie.com",
-    "youtu.be",
-    "vimeo.com",
-    "dailymotion.com",
-    "twitch.tv",
-    "streamable.com",
-    "loom.com",
-    "wistia.com",
-    "ted.com",
-)
-AUDIO_HOSTS = ("soundcloud.com", "spotify.com", "anchor.fm", "bandcamp.com", "podcasts.apple.com")
 # GitHub's alert kinds and the title each box gets.
 ALERTS = {
     "NOTE": "Note",
@@ -40,7 +25,7 @@ _ALERT = re.compile(r"^\s*\[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\][ \t]*\n?", r
 
 def replace_media(html: str, raw: RawArticle, warnings: list[BuildWarning]) -> str:
     """Embedded players in rendered HTML (before sanitising) as linked titles."""
-    if not _MEDIA.search(html):
+    if not MEDIA.search(html):
         return html
     tree = lxml.html.fragment_fromstring(html, create_parent="div")
     for element in list(tree.iter(*MEDIA_TAGS)):
@@ -48,13 +33,10 @@ def replace_media(html: str, raw: RawArticle, warnings: list[BuildWarning]) -> s
             ancestor.tag in MEDIA_TAGS for ancestor in element.iterancestors()
         ):
             continue
-        kind, url, title = _media(element)
+        kind, url, title = describe(element)
         replacement = lxml.html.Element("a", {"href": url}) if url else lxml.html.Element("span")
         replacement.set("class", "embed")
-        host = _host(url)
-        replacement.text = f"{kind}: {title or host or 'untitled'}" + (
-            f" ({host})" if host and title else ""
-        )
+        replacement.text = label(kind, url, title)
         if not url:
             warnings.append(
                 BuildWarning(
@@ -74,51 +56,6 @@ def replace_media(html: str, raw: RawArticle, warnings: list[BuildWarning]) -> s
         etree.tostring(child, method="html", encoding="unicode", with_tail=True) for child in tree
     ]
     return "".join(parts)
-
-
-def _media(element: lxml.html.HtmlElement) -> tuple[str, str, str]:
-    """(kind, address to follow, title) of an embedded player."""
-    src = element.get("src") or element.get("data") or ""
-    if not src:
-        source = next(element.iter("source"), None)
-        src = source.get("src", "") if source is not None else ""
-    url = _watch_url(src.strip())
-    host = _host(url)
-    if element.tag == "audio" or any(host.endswith(h) for h in AUDIO_HOSTS):
-        kind = "Audio"
-    elif element.tag == "video" or any(host.endswith(h) for h in VIDEO_HOSTS):
-        kind = "Video"
-    else:
-        kind = "Embedded page"
-    title = (element.get("title") or element.get("aria-label") or "").strip()
-    if not title and element.tag in ("video", "audio"):
-        title = " ".join(element.text_content().split())
-    if not url.startswith(("http://", "https://")):
-        url = ""  # A local file or a script: nothing a reader can open from the edition.
-    return kind, url, title
-
-
-def _watch_url(src: str) -> str:
-    """An embed's address as the page a reader would open (YouTube, Vimeo players)."""
-    if src.startswith("//"):
-        src = "https:" + src
-    parts = urlsplit(src)
-    host = parts.netloc.lower()
-    match = re.match(r"^/embed/([\w-]+)", parts.path)
-    if "youtube" in host and match:
-        start = parse_qs(parts.query).get("start", [""])[0]
-        return f"https://www.youtube.com/watch?v={match.group(1)}" + (
-            f"&t={start}s" if start.isdigit() else ""
-        )
-    match = re.match(r"^/video/(\d+)", parts.path)
-    if host == "player.vimeo.com" and match:
-        return f"https://vimeo.com/{match.group(1)}"
-    return src
-
-
-def _host(url: str) -> str:
-    host = urlsplit(url).hostname or ""
-    return host.removeprefix("www.")
 
 
 def _line(raw: RawArticle, tag: str) -> int | None:

@@ -156,7 +156,10 @@ def read_html_post(path: Path, text: str, section: str, publication: Publication
         return read_raw_article(path, text, section, publication)
     from masthead.sources.html import sanitise
     from masthead.sources.html_markdown import to_markdown
+    from masthead.sources.media import media_as_links
 
-    markdown = to_markdown(sanitise(body), path)
+    # The author's embedded players become links to what they play (a saved page's are
+    # furniture: the importer drops them with the rest).
+    markdown = to_markdown(sanitise(media_as_links(body)), path)
     meta_text = "\n".join(text.splitlines()[1 : body_line - 2]) if body_line > 1 else ""
     return RawArticle(path, meta, markdown, body_line, section, meta_text)
