@@ -268,6 +268,20 @@ def test_message_headers_bodies_and_attachment(tmp_path: Path) -> None:
     assert attachment.get_content() == c.attachments["pdf"].data
 
 
+def test_the_contents_labels_are_in_the_issues_language(tmp_path: Path) -> None:
+    folder = tiny_issue(tmp_path)
+    toml = tmp_path / "publication.toml"
+    toml.write_text(toml.read_text().replace('language = "en-GB"', 'language = "de"'))
+    msg = parse(composer(tmp_path, folder).compose(Recipient("ada@example.org", "Ada")).data)
+    text = msg.get_body(("plain",)).get_content()
+    html = msg.get_body(("html",)).get_content()
+    assert "IN DIESER AUSGABE" in text and "In dieser Ausgabe" in html
+    for body in (text, html):
+        assert "Von Isla Penrose" in body and "Min. Lesezeit" in body
+        assert "In this issue" not in body and "By Isla" not in body
+    assert "Nr. 1" in html
+
+
 def test_ereader_delivery_has_the_epub_and_no_unsubscribe_headers(tmp_path: Path) -> None:
     c = composer(tmp_path, unsubscribe_url="https://lantern.example.org/u?e={email}")
     msg = parse(c.compose(Recipient("reader@kindle.com", "", "epub")).data)
