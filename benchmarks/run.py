@@ -214,8 +214,8 @@ def child_weasyprint(spec: dict) -> dict:
     """In the child: masthead's final HTML laid out by plain single-process WeasyPrint."""
     from weasyprint import HTML
 
-    from masthead.editions.pdf import single as pdf
     from masthead.build import prepare
+    from masthead.editions.pdf import single as pdf
     from masthead.render.documents import render_pdf
 
     issue, _ = prepare(Path(spec["path"]))
@@ -236,8 +236,8 @@ def child_weasyprint(spec: dict) -> dict:
 
 def child_final_html(spec: dict) -> dict:
     """In the child: write the final HTML with images beside it under their hrefs (for Prince)."""
-    from masthead.editions.pdf import single as pdf
     from masthead.build import prepare
+    from masthead.editions.pdf import single as pdf
     from masthead.render.documents import render_pdf
 
     issue, _ = prepare(Path(spec["path"]))

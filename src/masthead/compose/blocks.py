@@ -7,10 +7,9 @@ from __future__ import annotations
 import re
 
 import lxml.html
-from lxml import etree
 
 from masthead.model import BuildWarning, RawArticle
-from masthead.sources.media import MEDIA, MEDIA_TAGS, describe, label
+from masthead.sources.media import MEDIA, fragment_html, replace_players
 
 # GitHub's alert kinds and the title each box gets.
 ALERTS = {
@@ -27,35 +26,15 @@ def replace_media(html: str, raw: RawArticle, warnings: list[BuildWarning]) -> s
     """Embedded players in rendered HTML (before sanitising) as linked titles."""
     if not MEDIA.search(html):
         return html
+
+    def unlinked(element: lxml.html.HtmlElement, kind: str) -> None:
+        where = _line(raw, element.tag)
+        message = f"embedded {kind.lower()} has no address to link to; only its title is kept"
+        warnings.append(BuildWarning(message, raw.path, where))
+
     tree = lxml.html.fragment_fromstring(html, create_parent="div")
-    for element in list(tree.iter(*MEDIA_TAGS)):
-        if element.getparent() is None or any(
-            ancestor.tag in MEDIA_TAGS for ancestor in element.iterancestors()
-        ):
-            continue
-        kind, url, title = describe(element)
-        replacement = lxml.html.Element("a", {"href": url}) if url else lxml.html.Element("span")
-        replacement.set("class", "embed")
-        replacement.text = label(kind, url, title)
-        if not url:
-            warnings.append(
-                BuildWarning(
-                    f"embedded {kind.lower()} has no address to link to; only its title is kept",
-                    raw.path,
-                    _line(raw, element.tag),
-                )
-            )
-        block = element.getparent() is tree or element.getparent().tag in ("div", "figure")
-        if block:
-            wrapper = lxml.html.Element("p", {"class": "embed-block"})
-            wrapper.append(replacement)
-            replacement = wrapper
-        replacement.tail = element.tail
-        element.getparent().replace(element, replacement)
-    parts = [tree.text or ""] + [
-        etree.tostring(child, method="html", encoding="unicode", with_tail=True) for child in tree
-    ]
-    return "".join(parts)
+    replace_players(tree, unlinked)
+    return fragment_html(tree)
 
 
 def _line(raw: RawArticle, tag: str) -> int | None:

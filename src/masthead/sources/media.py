@@ -6,6 +6,7 @@ does the same to rendered Markdown, with warnings (compose/blocks.py)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
 import lxml.html
@@ -25,6 +26,8 @@ VIDEO_HOSTS = (
     "wistia.com",
     "ted.com",
 )
+# Where a player stands as a block of its own (its link becomes a paragraph).
+BLOCK_PARENTS = ("div", "figure", "body", "section", "article", "main")
 AUDIO_HOSTS = ("soundcloud.com", "spotify.com", "anchor.fm", "bandcamp.com", "podcasts.apple.com")
 
 
@@ -79,34 +82,47 @@ def label(kind: str, url: str, title: str) -> str:
     return f"{kind}: {title or host or 'untitled'}" + (f" ({host})" if host and title else "")
 
 
-def media_as_links(html: str) -> str:
-    """A saved page or an HTML body with each player replaced by a linked title (a paragraph
-    of its own where it stood as a block); one without an address by its title alone."""
-    if not MEDIA.search(html):
-        return html
-    whole = html.lstrip()[:15].lower().startswith(("<!doctype", "<html"))
-    tree = (
-        lxml.html.document_fromstring(html)
-        if whole
-        else lxml.html.fragment_fromstring(html, create_parent="div")
-    )
+def replace_players(
+    tree: lxml.html.HtmlElement,
+    unlinked: Callable[[lxml.html.HtmlElement, str], None] | None = None,
+) -> None:
+    """Each player in `tree` (not one inside another) replaced by its linked title, a paragraph
+    of its own where it stood as a block; one without an address by its title alone, and
+    `unlinked(element, kind)` told of it."""
     for element in list(tree.iter(*MEDIA_TAGS)):
-        if element.getparent() is None or any(
-            ancestor.tag in MEDIA_TAGS for ancestor in element.iterancestors()
-        ):
+        parent = element.getparent()
+        if parent is None or any(a.tag in MEDIA_TAGS for a in element.iterancestors()):
             continue
         kind, url, title = describe(element)
         link = lxml.html.Element("a", {"href": url}) if url else lxml.html.Element("span")
+        link.set("class", "embed")
         link.text = label(kind, url, title)
-        if element.getparent().tag in ("div", "figure", "body", "section", "article", "main"):
-            block = lxml.html.Element("p")
+        if not url and unlinked is not None:
+            unlinked(element, kind)
+        if parent is tree or parent.tag in BLOCK_PARENTS:
+            block = lxml.html.Element("p", {"class": "embed-block"})
             block.append(link)
             link = block
         link.tail = element.tail
-        element.getparent().replace(element, link)
-    if whole:
-        return str(etree.tostring(tree, method="html", encoding="unicode"))
+        parent.replace(element, link)
+
+
+def fragment_html(tree: lxml.html.HtmlElement) -> str:
+    """The HTML inside `tree` (a fragment parsed with a parent made up for it)."""
     parts = [tree.text or ""] + [
         etree.tostring(child, method="html", encoding="unicode", with_tail=True) for child in tree
     ]
     return "".join(parts)
+
+
+def media_as_links(html: str) -> str:
+    """A saved page or an HTML body with each player replaced by its linked title."""
+    if not MEDIA.search(html):
+        return html
+    if html.lstrip()[:15].lower().startswith(("<!doctype", "<html")):
+        page = lxml.html.document_fromstring(html)
+        replace_players(page)
+        return str(etree.tostring(page, method="html", encoding="unicode"))
+    tree = lxml.html.fragment_fromstring(html, create_parent="div")
+    replace_players(tree)
+    return fragment_html(tree)
