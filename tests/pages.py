@@ -137,3 +137,23 @@ def object_extents(path: Path, first_page: int = 1) -> list[tuple[int, float, fl
     finally:
         pdf.close()
     return out
+
+
+def pdfs_by_mode(issue: Path, out: Path) -> dict[str, Path]:
+    """The issue's PDF laid out in one pass ("single"), in pieces ("fast"), and in one pass
+    without the layout's second looks ("off": no hyphen ladders undone, no photograph cropped;
+    editions/pdf/single.py REFINE_ROUNDS)."""
+    import pytest
+
+    from masthead import build
+    from masthead.editions.pdf import single
+
+    def pdf(mode: str, name: str) -> Path:
+        result = build(issue, out_dir=out / name, formats=("pdf",), pdf_mode=mode, use_cache=False)
+        return next(p for p in result.outputs if p.suffix == ".pdf")
+
+    found = {mode: pdf(mode, mode) for mode in ("single", "fast")}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(single, "REFINE_ROUNDS", 0)
+        found["off"] = pdf("single", "off")
+    return found

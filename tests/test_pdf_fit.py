@@ -8,11 +8,9 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
-from pages import fullness
+from pages import fullness, pdfs_by_mode
 
 from conftest import ROOT
-from masthead import build
-from masthead.editions.pdf import single
 
 MARGINS = (20, 17, 21)  # The default theme's A4 text frame (tests/test_magazine.py).
 
@@ -26,15 +24,7 @@ def pdfs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
     tmp = tmp_path_factory.mktemp("fit")
     issue = run.make_issue(tmp / "pub" / "issue", 8)
-    out: dict[str, Path] = {}
-    for mode in ("single", "fast"):
-        result = build(issue, out_dir=tmp / mode, formats=("pdf",), pdf_mode=mode, use_cache=False)
-        out[mode] = next(p for p in result.outputs if p.suffix == ".pdf")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(single, "REFINE_ROUNDS", 0)
-        result = build(issue, out_dir=tmp / "off", formats=("pdf",), pdf_mode="single")
-        out["off"] = next(p for p in result.outputs if p.suffix == ".pdf")
-    return out
+    return pdfs_by_mode(issue, tmp)
 
 
 def _short_pages(pdf: Path) -> list[int]:

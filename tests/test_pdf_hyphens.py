@@ -6,10 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pages import text_lines
-
-from masthead import build
-from masthead.editions.pdf import single
+from pages import pdfs_by_mode, text_lines
 
 BODY_PT = 10.25  # The default theme's body size on A4 (tests/test_magazine.py).
 HYPHENS = "\u2010-\u00ad"
@@ -52,15 +49,7 @@ def pdfs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The issue as one pass and in pieces; and one pass with the limit turned off."""
     tmp = tmp_path_factory.mktemp("hyphens")
     folder = _issue(tmp)
-    out: dict[str, Path] = {}
-    for mode in ("single", "fast"):
-        result = build(folder, out_dir=tmp / mode, formats=("pdf",), pdf_mode=mode, use_cache=False)
-        out[mode] = next(p for p in result.outputs if p.suffix == ".pdf")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(single, "REFINE_ROUNDS", 0)
-        result = build(folder, out_dir=tmp / "off", formats=("pdf",), pdf_mode="single")
-        out["off"] = next(p for p in result.outputs if p.suffix == ".pdf")
-    return out
+    return pdfs_by_mode(folder, tmp)
 
 
 def test_without_the_limit_the_paragraph_makes_a_ladder(pdfs: dict[str, Path]) -> None:
