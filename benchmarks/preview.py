@@ -44,6 +44,8 @@ FLAGS = [
 ]
 # Polls the page every 5 ms, and notes when the sentence is shown in each view.
 WATCH = """
+// A line's text ends with a space; a word broken at a line's end, with a hyphen (U+2010).
+const joined = (text) => text.replace(/\u2010\s*/g, '').replace(/\s+/g, ' ');
 const sentence = arguments[0];
 window.__shown = {};
 const timer = setInterval(() => {
@@ -55,7 +57,7 @@ const timer = setInterval(() => {
   if (!window.__shown.pdf) {
     for (const page of document.querySelectorAll('#pdf-pages .pdf-page')) {
       const image = page.querySelector('img');
-      if (image.complete && image.naturalWidth && page.textContent.includes(sentence)) {
+      if (image.complete && image.naturalWidth && joined(page.textContent).includes(sentence)) {
         window.__shown.pdf = Date.now();
         break;
       }

@@ -129,11 +129,13 @@ const frame = document.getElementById('epub-frame');
 const body = frame.contentDocument && frame.contentDocument.body;
 return body && body.textContent.includes(arguments[0]) ? body.textContent : null;
 """
-# The text layer of a PDF page whose image has loaded, once it holds the words.
+# The text layer of a PDF page whose image has loaded, once it holds the words (its lines
+# joined: each ends with a space, a word broken at a line's end with a hyphen, U+2010).
 PDF_TEXT = """
 for (const page of document.querySelectorAll('#pdf-pages .pdf-page')) {
   const image = page.querySelector('img');
-  const text = page.querySelector('.text-layer').textContent;
+  const text = page.querySelector('.text-layer').textContent
+    .replace(/\u2010\s*/g, '').replace(/\s+/g, ' ');
   if (image.complete && image.naturalWidth > 0 && text.includes(arguments[0])) {
     return {page: page.dataset.page, version: page.dataset.version, src: image.src};
   }
