@@ -43,7 +43,7 @@ FLAGS = [
     "--window-size=1500,1000",
 ]
 # Polls the page every 5 ms, and notes when the sentence is shown in each view.
-WATCH = """
+WATCH = r"""
 // A line's text ends with a space; a word broken at a line's end, with a hyphen (U+2010).
 const joined = (text) => text.replace(/\u2010\s*/g, '').replace(/\s+/g, ' ');
 const sentence = arguments[0];

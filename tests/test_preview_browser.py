@@ -5,6 +5,7 @@ the reader's controls work, no page script fails; refusals over plain HTTP; Ctrl
 from __future__ import annotations
 
 import http.client
+import io
 import os
 import shutil
 import signal
@@ -131,7 +132,7 @@ return body && body.textContent.includes(arguments[0]) ? body.textContent : null
 """
 # The text layer of a PDF page whose image has loaded, once it holds the words (its lines
 # joined: each ends with a space, a word broken at a line's end with a hyphen, U+2010).
-PDF_TEXT = """
+PDF_TEXT = r"""
 for (const page of document.querySelectorAll('#pdf-pages .pdf-page')) {
   const image = page.querySelector('img');
   const text = page.querySelector('.text-layer').textContent
@@ -231,6 +232,22 @@ def test_a_broken_file_shows_its_error_and_the_page_recovers(server: Server, bro
     status, _ = server.get("/i/no-7/source/no-7/lamplighters.md")
     assert status == 404  # Named by no error or warning now: not shown.
     assert severe_logs(browser) == []
+
+
+def test_the_download_is_the_previews_untagged_pdf(server: Server, browser) -> None:  # type: ignore[no-untyped-def]
+    """The same pages as the edition, untagged (faster to rebuild), and named as a preview's."""
+    browser.get(server.url + "i/no-7/#doc=moths.xhtml")
+    href = wait_until(
+        browser,
+        "const a = document.getElementById('download'); return a.hidden ? null : a.href;",
+    )
+    assert href.endswith("/i/no-7/download/the-lantern-vol-3-no-7-preview.pdf")
+    status, data = server.get(urlsplit(href).path)
+    assert status == 200
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        assert len(pdf.pages) == 10 and "/StructTreeRoot" not in pdf.Root
 
 
 def test_reader_controls_and_previous_next(server: Server, browser) -> None:  # type: ignore[no-untyped-def]

@@ -290,5 +290,6 @@ def _base(session: IssuePreview) -> str:
 
 
 def _pdf_name(session: IssuePreview) -> str:
+    """The download's name: the preview's PDF is untagged (rebuild.build_pdf), not the edition."""
     assert session.epub is not None
-    return f"{session.epub.issue.output_stem}.pdf"
+    return f"{session.epub.issue.output_stem}-preview.pdf"

@@ -287,7 +287,7 @@ def state_json(preview: IssuePreview, base: str) -> dict[str, Any]:
         else {
             "version": pdf.version,
             "pages": pdf.pages,
-            "download": f"{base}download/{preview.epub.issue.output_stem}.pdf"
+            "download": f"{base}download/{preview.epub.issue.output_stem}-preview.pdf"
             if preview.epub
             else None,
         },
